@@ -1,0 +1,129 @@
+/*
+ * In-guest code of the Kontain monitor: the `syscall` landing pad and the exception entries.
+ * It is mapped read+execute, user-accessible, in the monitor area at the top of the guest's
+ * address space; the monitor reads the symbol offsets from the assembled image (build/guest).
+ *
+ * Hypercall ABI: a per-vCPU mailbox page whose address is the vCPU's GS base. The landing pad
+ * stores the syscall number and arguments there, then writes to the doorbell (the page after the
+ * mailbox, mapped to a guest-physical address with no memory behind it), which exits to the
+ * monitor as an MMIO write. The monitor writes the result into the mailbox and resumes. The
+ * doorbell is the pluggable part: a polled mailbox later needs no change to this layout.
+ */
+        .set MB_NR,      0
+        .set MB_ARG0,    8
+        .set MB_ARG1,    16
+        .set MB_ARG2,    24
+        .set MB_ARG3,    32
+        .set MB_ARG4,    40
+        .set MB_ARG5,    48
+        .set MB_RET,     56
+        .set MB_RIP,     64     /* return address (rcx at syscall) */
+        .set MB_RFLAGS,  72     /* r11 at syscall */
+        .set MB_RSP,     80     /* the caller's stack pointer */
+        .set MB_STACK,   88     /* top of the landing pad's private stack (set by the monitor) */
+        .set MB_SIZE,    4096
+        .set DOORBELL_OFF, 4096 /* gs-relative doorbell: first byte of the page after the mailbox */
+        .set EXC_STUB_STRIDE, 16
+
+        .globl MB_NR, MB_ARG0, MB_ARG1, MB_ARG2, MB_ARG3, MB_ARG4, MB_ARG5, MB_RET, MB_RIP
+        .globl MB_RFLAGS, MB_RSP, MB_STACK, MB_SIZE, DOORBELL_OFF, EXC_STUB_STRIDE
+        .globl syscall_entry, syscall_return, exc_stubs, exc_halt, sigreturn_trampoline, guest_code_end
+
+        .text
+        .code64
+/*
+ * LSTAR target. On PVM the `syscall` instruction stays at CPL3 and we return with popfq + jmp;
+ * on hardware KVM it enters CPL0 and we return with sysretq. The caller's stack is never
+ * touched (its red zone stays intact): flags are restored through the private stack.
+ */
+syscall_entry:
+        movq    %rax, %gs:MB_NR
+        movq    %rdi, %gs:MB_ARG0
+        movq    %rsi, %gs:MB_ARG1
+        movq    %rdx, %gs:MB_ARG2
+        movq    %r10, %gs:MB_ARG3
+        movq    %r8,  %gs:MB_ARG4
+        movq    %r9,  %gs:MB_ARG5
+        movq    %rcx, %gs:MB_RIP
+        movq    %r11, %gs:MB_RFLAGS
+        movq    %rsp, %gs:MB_RSP
+        movl    %eax, %gs:DOORBELL_OFF          /* exit to the monitor */
+syscall_return:
+        movl    %cs, %ecx
+        testb   $3, %cl
+        jz      1f
+        movq    %gs:MB_STACK, %rsp              /* CPL3 (PVM) */
+        pushq   %gs:MB_RFLAGS
+        movq    %gs:MB_RIP, %rcx
+        movq    %gs:MB_RFLAGS, %r11
+        movq    %gs:MB_RET, %rax
+        popfq
+        movq    %gs:MB_RSP, %rsp
+        jmp     *%rcx
+1:      movq    %gs:MB_RIP, %rcx                /* CPL0 (hardware KVM) */
+        movq    %gs:MB_RFLAGS, %r11
+        movq    %gs:MB_RET, %rax
+        movq    %gs:MB_RSP, %rsp
+        sysretq
+
+/* Default signal-return trampoline (for handlers installed without SA_RESTORER). */
+        .balign 16
+sigreturn_trampoline:
+        movl    $15, %eax
+        syscall
+        ud2
+
+/*
+ * Exception entries, one per vector 0..31 at a fixed stride, reached through IDT interrupt gates
+ * at CPL0 on the vCPU's TSS.RSP0 stack. Guest ring-0 code is emulated on PVM (~1 us per
+ * instruction), so each entry is three instructions: normalise the frame to
+ * [vector, error code, rip, cs, rflags, rsp, ss] and halt; the monitor reads the frame.
+ */
+        .macro  EXC vec, haserr
+        .balign EXC_STUB_STRIDE
+        .if     \haserr == 0
+        pushq   $0
+        .endif
+        pushq   $\vec
+        jmp     exc_halt
+        .endm
+
+        .balign EXC_STUB_STRIDE
+exc_stubs:
+        EXC 0,0
+        EXC 1,0
+        EXC 2,0
+        EXC 3,0
+        EXC 4,0
+        EXC 5,0
+        EXC 6,0
+        EXC 7,0
+        EXC 8,1
+        EXC 9,0
+        EXC 10,1
+        EXC 11,1
+        EXC 12,1
+        EXC 13,1
+        EXC 14,1
+        EXC 15,0
+        EXC 16,0
+        EXC 17,1
+        EXC 18,0
+        EXC 19,0
+        EXC 20,0
+        EXC 21,1
+        EXC 22,0
+        EXC 23,0
+        EXC 24,0
+        EXC 25,0
+        EXC 26,0
+        EXC 27,0
+        EXC 28,0
+        EXC 29,1
+        EXC 30,1
+        EXC 31,0
+        .balign EXC_STUB_STRIDE
+exc_halt:
+        hlt
+        jmp     exc_halt
+guest_code_end:

@@ -1,0 +1,61 @@
+// Runs a validated payload to its end and turns that end into km's own: the payload's exit status,
+// or death by the payload's signal.
+import { sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { HostError } from '../host/hostcalls.js';
+import { errnoMessage } from '../host/errno.js';
+import { dieBySignal, signalName } from '../host/signals.js';
+import { startPayload, runVcpu, type PayloadSpec } from '../km/monitor.js';
+import { PayloadExit, PayloadKilled, MonitorError } from '../km/exit.js';
+import { KvmError } from '../kvm/kvm.js';
+import type { MonitorOptions, Process } from '../km/process.js';
+import { DISPATCH } from '../syscalls/table.js';
+import { ElfError } from '../elf/elf.js';
+import { ArgListTooLong } from '../elf/stack.js';
+
+const F_DUPFD_CLOEXEC = 1030;
+
+function printStats(p: Process): void {
+  const rows = [...p.stats].sort((x, y) => y[1].ns - x[1].ns);
+  const total = rows.reduce((n, [, s]) => n + s.count, 0);
+  const lines = ['[km] syscall statistics', `${'syscall'.padEnd(20)} ${'calls'.padStart(9)} ${'errors'.padStart(7)} ${'total ms'.padStart(10)} ${'us/call'.padStart(9)}`];
+  for (const [nr, s] of rows) {
+    lines.push(`${(DISPATCH[nr]?.name ?? `syscall_${nr}`).padEnd(20)} ${String(s.count).padStart(9)} ${String(s.errors).padStart(7)} ${(s.ns / 1e6).toFixed(3).padStart(10)} ${(s.ns / 1e3 / s.count).toFixed(2).padStart(9)}`);
+  }
+  lines.push(`${'total'.padEnd(20)} ${String(total).padStart(9)}`);
+  p.log(lines.join('\n'));
+}
+
+export function runPayloadToEnd(spec: PayloadSpec, opts: MonitorOptions): never {
+  // km's own messages go to a private copy of stderr: the payload owns fds 0..2
+  const logFd = sys(SYS.fcntl, 2, F_DUPFD_CLOEXEC, 100);
+  opts.logFd = logFd;
+  let proc: Process | undefined;
+  const fail = (msg: string, code: number): never => {
+    (globalThis as { __kmWriteErr?: (s: string) => void }).__kmWriteErr?.(`${msg}\n`);
+    process.exit(code);
+  };
+  try {
+    const started = startPayload(spec, opts);
+    proc = started.proc;
+    runVcpu(started.proc, started.proc.vcpu);
+  } catch (e) {
+    if (e instanceof PayloadExit) {
+      if (proc && opts.stats) printStats(proc);
+      process.exit(e.status);
+    }
+    if (e instanceof PayloadKilled) {
+      if (proc && opts.stats) printStats(proc);
+      if (proc && (opts.verbose || opts.trace)) proc.log(`km: ${spec.execfn}: killed by ${signalName(e.signal)}: ${e.detail}`);
+      dieBySignal(e.signal);
+    }
+    if (e instanceof KvmError) return fail(`km: ${opts.devicePath}: ${e.message}`, 125);
+    if (e instanceof HostError && e.call.startsWith('open ')) {
+      return fail(`km: cannot open ${opts.devicePath}: ${errnoMessage(e.errno)}${e.errno === 2 || e.errno === 19 ? ' (KVM is not available on this machine)' : e.errno === 13 ? ' (no permission on the KVM device)' : ''}`, 125);
+    }
+    if (e instanceof ElfError) return fail(`km: ${spec.execfn}: ${e.message}`, 126);
+    if (e instanceof ArgListTooLong) return fail(`km: ${spec.execfn}: Argument list too long`, 126);
+    if (e instanceof MonitorError) return fail(`km: ${spec.execfn}: monitor error: ${e.message}`, 125);
+    throw e;
+  }
+}

@@ -1,0 +1,52 @@
+// Maps a validated ELF executable into the guest address space the way Linux's binfmt_elf does.
+import { ElfError, ET, PF, PT, type ElfImage } from './elf.js';
+import { AddressSpace } from '../km/addrspace.js';
+import { PROT } from '../host/hostcalls.js';
+import { MMAP_MIN_ADDR, MMAP_TOP, PIE_BASE, pageDown, pageUp } from '../vm/layout.js';
+
+export interface LoadedImage {
+  bias: number;
+  entry: number;
+  phdr: number;
+  phnum: number;
+  phent: number;
+  brk: number;
+}
+
+function segProt(flags: number): number {
+  return (flags & PF.R ? PROT.READ : 0) | (flags & PF.W ? PROT.WRITE : 0) | (flags & PF.X ? PROT.EXEC : 0);
+}
+
+export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name: string): LoadedImage {
+  const bias = img.type === ET.DYN ? PIE_BASE - pageDown(img.minVaddr) : 0;
+  const lo = pageDown(bias + img.minVaddr), hi = pageUp(bias + img.maxVaddr);
+  if (lo < MMAP_MIN_ADDR || hi > MMAP_TOP) {
+    throw new ElfError(`segments at 0x${lo.toString(16)}-0x${hi.toString(16)} lie outside the guest address space`);
+  }
+  // pages shared by two segments get the union of their protections
+  const ranges: { start: number; end: number; prot: number }[] = [];
+  for (const p of img.loads) {
+    if (p.memsz === 0) continue;
+    let start = pageDown(bias + p.vaddr);
+    const end = pageUp(bias + p.vaddr + p.memsz), prot = segProt(p.flags);
+    const prev = ranges[ranges.length - 1];
+    if (prev && start < prev.end) { prev.prot |= prot; start = prev.end; }
+    if (start < end) ranges.push({ start, end, prot });
+  }
+  for (const r of ranges) {
+    const e = as.mapFixedAnon(r.start, r.end, r.prot, name);
+    if (e < 0) throw new ElfError(`cannot map segment at 0x${r.start.toString(16)} (${-e})`);
+  }
+  for (const p of img.loads) {
+    if (p.filesz > 0) as.mem.write(bias + p.vaddr, file.subarray(p.offset, p.offset + p.filesz));
+  }
+  as.finalizeProt(lo, hi);
+  let phdr = 0;
+  const pp = img.phdrs.find((p) => p.type === PT.PHDR);
+  if (pp) phdr = bias + pp.vaddr;
+  else {
+    const seg = img.loads.find((p) => img.phoff >= p.offset && img.phoff + img.phnum * img.phentsize <= p.offset + p.filesz);
+    if (seg) phdr = bias + seg.vaddr + (img.phoff - seg.offset);
+  }
+  return { bias, entry: bias + img.entry, phdr, phnum: img.phnum, phent: img.phentsize, brk: hi };
+}

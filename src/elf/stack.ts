@@ -1,0 +1,68 @@
+// The initial process stack Linux builds for a new program: argc, argv, envp, auxv, and the strings
+// and random bytes they point to.
+import { randomFillSync } from 'node:crypto';
+import { GuestMemory } from '../vm/guestmem.js';
+
+export const AT = {
+  NULL: 0, IGNORE: 1, EXECFD: 2, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9,
+  NOTELF: 10, UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17, SECURE: 23,
+  BASE_PLATFORM: 24, RANDOM: 25, HWCAP2: 26, EXECFN: 31, SYSINFO_EHDR: 33, MINSIGSTKSZ: 51,
+} as const;
+
+export interface StackSpec {
+  argv: string[];
+  envp: string[];
+  execfn: string;
+  platform: string;
+  /** auxv entries except those pointing at stack data (PLATFORM, RANDOM, EXECFN), added here */
+  auxv: [number, number][];
+}
+
+/** Linux's limit for argv + envp strings with the default 8 MiB stack (a quarter of it). */
+export const ARG_MAX = 2 * 1024 * 1024;
+
+export class ArgListTooLong extends Error {}
+
+export interface BuiltStack { rsp: number; auxv: [number, number][]; random: Uint8Array }
+
+/** Writes the initial stack below `top`; returns the stack pointer (pointing at argc). */
+export function buildInitialStack(mem: GuestMemory, top: number, spec: StackSpec): BuiltStack {
+  const enc = (s: string) => Buffer.from(s + '\0');
+  const argvB = spec.argv.map(enc), envB = spec.envp.map(enc);
+  const strBytes = [...argvB, ...envB].reduce((n, b) => n + b.length, 0);
+  if (strBytes > ARG_MAX) throw new ArgListTooLong(`argument list too long (${strBytes} bytes)`);
+  const execfnB = enc(spec.execfn), platB = enc(spec.platform);
+  const random = new Uint8Array(16);
+  randomFillSync(random);
+
+  // string area below the end marker: argv and env strings ascending and contiguous (as Linux
+  // lays them out; setproctitle-style code relies on it), then the file name
+  const execfnAt = top - 8 - execfnB.length;
+  mem.write(execfnAt, execfnB);
+  let p = execfnAt - strBytes;
+  const argvAt: number[] = [], envAt: number[] = [];
+  let q = p;
+  for (const b of argvB) { argvAt.push(q); mem.write(q, b); q += b.length; }
+  for (const b of envB) { envAt.push(q); mem.write(q, b); q += b.length; }
+  p -= platB.length;
+  const platAt = p;
+  mem.write(platAt, platB);
+  p -= p % 16;
+  p -= random.length;
+  const randomAt = p;
+  mem.write(randomAt, random);
+
+  const auxv: [number, number][] = [...spec.auxv, [AT.RANDOM, randomAt], [AT.EXECFN, execfnAt], [AT.PLATFORM, platAt], [AT.NULL, 0]];
+  const words = 1 + argvAt.length + 1 + envAt.length + 1 + auxv.length * 2;
+  let rsp = p - words * 8;
+  rsp -= rsp % 16; // argc at a 16-byte boundary, as the x86-64 ABI requires at process entry
+  const vec = new DataView(new ArrayBuffer(words * 8));
+  let i = 0;
+  const w = (v: number) => { vec.setUint32(i * 8, v % 2 ** 32, true); vec.setUint32(i * 8 + 4, Math.floor(v / 2 ** 32), true); i++; };
+  w(spec.argv.length);
+  argvAt.forEach(w); w(0);
+  envAt.forEach(w); w(0);
+  for (const [k, v] of auxv) { w(k); w(v); }
+  mem.write(rsp, new Uint8Array(vec.buffer));
+  return { rsp, auxv, random };
+}

@@ -1,0 +1,68 @@
+// Thin helpers over raw host system calls used by the monitor itself (not by the guest).
+import { native, sys } from './native.js';
+import { SYS } from './sysno.js';
+import { errnoName } from './errno.js';
+
+export const AT_FDCWD = -100;
+export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
+  APPEND: 0o2000, NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000 } as const;
+export const PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4 } as const;
+export const MAP = { SHARED: 0x01, PRIVATE: 0x02, SHARED_VALIDATE: 0x03, TYPE: 0x0f, FIXED: 0x10,
+  ANONYMOUS: 0x20, GROWSDOWN: 0x100, DENYWRITE: 0x800, EXECUTABLE: 0x1000, LOCKED: 0x2000,
+  NORESERVE: 0x4000, POPULATE: 0x8000, NONBLOCK: 0x10000, STACK: 0x20000, HUGETLB: 0x40000,
+  SYNC: 0x80000, FIXED_NOREPLACE: 0x100000 } as const;
+export const MADV = { NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, FREE: 8, REMOVE: 9,
+  DONTFORK: 10, DOFORK: 11, MERGEABLE: 12, UNMERGEABLE: 13, HUGEPAGE: 14, NOHUGEPAGE: 15,
+  DONTDUMP: 16, DODUMP: 17, WIPEONFORK: 18, KEEPONFORK: 19, COLD: 20, PAGEOUT: 21 } as const;
+
+/** A failed host call, carrying the call's name and errno so messages say what failed and why. */
+export class HostError extends Error {
+  constructor(readonly call: string, readonly errno: number, detail = '') {
+    super(`${call}${detail ? ` (${detail})` : ''} failed: ${errnoName(errno)}`);
+  }
+}
+
+/** NUL-terminated copy of a string, for passing paths to the host */
+export function cstr(s: string): Buffer {
+  const b = Buffer.allocUnsafe(Buffer.byteLength(s) + 1);
+  b.write(s);
+  b[b.length - 1] = 0;
+  return b;
+}
+
+export function check(call: string, r: number, detail = ''): number {
+  if (r < 0 && r > -4096) throw new HostError(call, -r, detail);
+  return r;
+}
+
+export function hostOpen(path: string, flags: number, mode = 0): number {
+  const p = cstr(path);
+  return sys(SYS.openat, AT_FDCWD, native.addressOf(p), flags, mode);
+}
+
+export function hostClose(fd: number): number {
+  return sys(SYS.close, fd);
+}
+
+export function hostMmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): number {
+  return sys(SYS.mmap, addr, len, prot, flags, fd, off);
+}
+
+export function hostIoctl(fd: number, req: number, arg: number | ArrayBufferView = 0): number {
+  return sys(SYS.ioctl, fd, req, typeof arg === 'number' ? arg : native.addressOf(arg));
+}
+
+export function hostWrite(fd: number, data: Uint8Array): number {
+  return sys(SYS.write, fd, native.addressOf(data), data.length);
+}
+
+/** write a whole string to a host fd (km's own messages) */
+export function hostWriteString(fd: number, s: string): void {
+  const b = Buffer.from(s);
+  let off = 0;
+  while (off < b.length) {
+    const r = sys(SYS.write, fd, native.addressOf(b) + off, b.length - off);
+    if (r <= 0) return;
+    off += r;
+  }
+}

@@ -1,0 +1,33 @@
+// Typed binding of the native addon (native/km_native.c). Every host system call the monitor
+// makes goes through `sys`; results are the kernel's: a value, or -errno.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface NativeAddon {
+  /** raw syscall(nr, a0..a5); returns the result or -errno */
+  syscall(nr: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number): number;
+  /** host address of the first byte of a buffer */
+  addressOf(buf: ArrayBufferView | ArrayBuffer): number;
+  /** a zero-copy ArrayBuffer over [address, address+length) of host memory the caller owns */
+  view(address: number, length: number): ArrayBuffer;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+// dist/src/host -> project root is three levels up
+const root = join(here, '..', '..', '..');
+const require = createRequire(import.meta.url);
+
+function load(): NativeAddon {
+  const path = join(root, 'build', 'Release', 'km_native.node');
+  try {
+    return require(path) as NativeAddon;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new Error(`native addon not built (${path}): ${msg}; run 'npm install'`);
+  }
+}
+
+export const native: NativeAddon = load();
+export const sys = native.syscall;
+export const projectRoot = root;

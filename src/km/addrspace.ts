@@ -1,0 +1,351 @@
+// The payload's address space: the list of mappings (VMAs) and the Linux semantics of brk, mmap,
+// munmap, mprotect, mremap and madvise. Each change is applied in three places that must agree:
+// this list, the guest page tables (what the guest CPU may touch) and the host backing (what memory
+// exists; mirroring protection here also makes the host kernel return EFAULT like Linux would).
+import { E } from '../host/errno.js';
+import { MAP, PROT, MADV } from '../host/hostcalls.js';
+import { GuestMemory } from '../vm/guestmem.js';
+import { PageTables, pteFlags } from '../vm/pagetables.js';
+import { MMAP_MIN_ADDR, MMAP_TOP, MONITOR_BASE, PAGE_SIZE, pageUp, STACK_SIZE, STACK_TOP } from '../vm/layout.js';
+
+export interface Vma {
+  start: number;
+  end: number;
+  prot: number;
+  shared: boolean;
+  /** host fd of a file mapping (monitor-owned dup), or -1 for anonymous memory */
+  hostFd: number;
+  /** file offset of `start` for file mappings */
+  offset: number;
+  name: string;
+}
+
+export const MREMAP = { MAYMOVE: 1, FIXED: 2, DONTUNMAP: 4 } as const;
+const PROT_MASK = PROT.READ | PROT.WRITE | PROT.EXEC;
+const PROT_GROWS = 0x01000000 | 0x02000000;
+
+const isErr = (r: number) => r < 0;
+
+export class AddressSpace {
+  /** sorted by start, non-overlapping */
+  readonly vmas: Vma[] = [];
+  brkStart = 0;
+  brkEnd = 0;
+  committed = 0;
+
+  constructor(readonly mem: GuestMemory, readonly pt: PageTables, readonly memLimit: number) {}
+
+  // ---- lookups ----
+
+  /** index of the first VMA whose end is above addr */
+  private firstAbove(addr: number): number {
+    let lo = 0, hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.vmas[mid]!.end <= addr) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  find(addr: number): Vma | undefined {
+    const v = this.vmas[this.firstAbove(addr)];
+    return v && v.start <= addr ? v : undefined;
+  }
+
+  private overlaps(start: number, end: number): boolean {
+    const v = this.vmas[this.firstAbove(start)];
+    return v !== undefined && v.start < end;
+  }
+
+  /** true when every byte of [addr, addr+len) is mapped with all of `need` */
+  accessible(addr: number, len: number, need: number): boolean {
+    if (len === 0) return true;
+    if (!Number.isSafeInteger(addr) || addr < 0 || addr + len > MONITOR_BASE) return false;
+    let at = addr;
+    const end = addr + len;
+    let i = this.firstAbove(addr);
+    while (at < end) {
+      const v = this.vmas[i++];
+      if (!v || v.start > at || (v.prot & need) !== need) return false;
+      at = v.end;
+    }
+    return true;
+  }
+  canRead(addr: number, len: number): boolean { return this.accessible(addr, len, PROT.READ); }
+  canWrite(addr: number, len: number): boolean { return this.accessible(addr, len, PROT.WRITE); }
+
+  // ---- primitives ----
+
+  private charge(start: number, end: number, prot: number): boolean {
+    return prot === PROT.NONE || this.committed + (end - start) <= this.memLimit;
+  }
+
+  /** Adds bookkeeping and page-table entries for a range whose host backing is already in place. */
+  private addVma(v: Vma): void {
+    const i = this.firstAbove(v.start);
+    this.vmas.splice(i, 0, v);
+    if (v.prot !== PROT.NONE) {
+      this.committed += v.end - v.start;
+      this.mem.ensureSlots(v.start, v.end - v.start);
+      this.pt.map(v.start, v.end - v.start, pteFlags(v.prot));
+    }
+  }
+
+  /** Splits VMAs so that `addr` is a boundary. */
+  private splitAt(addr: number): void {
+    const i = this.firstAbove(addr);
+    const v = this.vmas[i];
+    if (!v || v.start >= addr) return;
+    const tail: Vma = { ...v, start: addr, offset: v.hostFd >= 0 ? v.offset + (addr - v.start) : 0 };
+    v.end = addr;
+    this.vmas.splice(i + 1, 0, tail);
+  }
+
+  /** Removes [start, end) from the bookkeeping and page tables; `release` gives the host pages back. */
+  private removeRange(start: number, end: number, release: boolean): void {
+    this.splitAt(start);
+    this.splitAt(end);
+    let i = this.firstAbove(start);
+    while (i < this.vmas.length && this.vmas[i]!.start < end) {
+      const v = this.vmas[i]!;
+      if (v.prot !== PROT.NONE) {
+        this.committed -= v.end - v.start;
+        this.pt.unmap(v.start, v.end - v.start);
+      }
+      if (release) this.mem.release(v.start, v.end - v.start);
+      this.vmas.splice(i, 1);
+    }
+  }
+
+  /** Top-down search for a free range of len bytes below MMAP_TOP. */
+  private findFree(len: number, below = MMAP_TOP): number {
+    let hi = below;
+    for (let i = this.firstAbove(hi) - 1; i >= -1; i--) {
+      const v = i >= 0 ? this.vmas[i]! : undefined;
+      const lo = v ? v.end : MMAP_MIN_ADDR;
+      if (hi - lo >= len && hi - len >= MMAP_MIN_ADDR) return hi - len;
+      if (!v) break;
+      hi = Math.min(hi, v.start);
+    }
+    return -E.ENOMEM;
+  }
+
+  // ---- set-up by the loader ----
+
+  /** Maps a fixed anonymous region for the loader (ELF segments, stack); returns 0 or -errno. */
+  mapFixedAnon(start: number, end: number, prot: number, name: string): number {
+    if (this.overlaps(start, end)) return -E.EEXIST;
+    if (!this.charge(start, end, prot)) return -E.ENOMEM;
+    const r = this.mem.mapAnon(start, end - start, prot | PROT.WRITE, false);
+    if (isErr(r)) return r;
+    this.addVma({ start, end, prot, shared: false, hostFd: -1, offset: 0, name });
+    return 0;
+  }
+
+  /** Changes protection after the loader wrote contents (segments are mapped writable first). */
+  finalizeProt(start: number, end: number): void {
+    for (const v of this.vmas) if (v.start >= start && v.end <= end) this.mem.protect(v.start, v.end - v.start, v.prot);
+  }
+
+  initStack(): number {
+    return this.mapFixedAnon(STACK_TOP - STACK_SIZE, STACK_TOP, PROT.READ | PROT.WRITE, '[stack]');
+  }
+
+  initBrk(start: number): void {
+    this.brkStart = this.brkEnd = pageUp(start);
+  }
+
+  // ---- system calls ----
+
+  brk(addr: number): number {
+    if (addr < this.brkStart || addr >= MMAP_TOP) return this.brkEnd;
+    const oldTop = pageUp(this.brkEnd), newTop = pageUp(addr);
+    if (newTop > oldTop) {
+      if (this.overlaps(oldTop, newTop) || !this.charge(oldTop, newTop, PROT.READ | PROT.WRITE)) return this.brkEnd;
+      if (isErr(this.mem.mapAnon(oldTop, newTop - oldTop, PROT.READ | PROT.WRITE, false))) return this.brkEnd;
+      this.addVma({ start: oldTop, end: newTop, prot: PROT.READ | PROT.WRITE, shared: false, hostFd: -1, offset: 0, name: '[heap]' });
+      this.mergeAround(oldTop);
+    } else if (newTop < oldTop) {
+      this.removeRange(newTop, oldTop, true);
+    }
+    this.brkEnd = addr;
+    return addr;
+  }
+
+  /** Merges anonymous neighbours with equal attributes around addr, keeping the list short. */
+  private mergeAround(addr: number): void {
+    const i = this.firstAbove(addr - 1);
+    for (let k = Math.max(0, i - 1); k < Math.min(this.vmas.length - 1, i + 1); k++) {
+      const a = this.vmas[k]!, b = this.vmas[k + 1]!;
+      if (a.end === b.start && a.hostFd < 0 && b.hostFd < 0 && a.prot === b.prot && a.shared === b.shared && a.name === b.name) {
+        a.end = b.end;
+        this.vmas.splice(k + 1, 1);
+        k--;
+      }
+    }
+  }
+
+  /**
+   * mmap. `hostFd` is the host fd behind the guest's fd for file mappings (-1 for anonymous);
+   * `name` names the mapping for /proc-style listings.
+   */
+  mmap(addr: number, len: number, prot: number, flags: number, hostFd: number, offset: number, name = ''): number {
+    const type = flags & MAP.TYPE;
+    if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) return -E.EINVAL;
+    if (len <= 0 || !Number.isSafeInteger(len)) return -E.EINVAL;
+    if (prot & ~PROT_MASK & ~PROT_GROWS) return -E.EINVAL;
+    const anon = (flags & MAP.ANONYMOUS) !== 0;
+    if (!anon && (offset % PAGE_SIZE !== 0 || offset < 0)) return -E.EINVAL;
+    if (flags & MAP.HUGETLB) return -E.ENOMEM;
+    const size = pageUp(len);
+    if (size > MONITOR_BASE) return -E.ENOMEM;
+    const shared = type !== MAP.PRIVATE;
+    const fixed = (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) !== 0;
+    let start: number;
+    if (fixed) {
+      if (addr % PAGE_SIZE !== 0) return -E.EINVAL;
+      if (addr < MMAP_MIN_ADDR) return -E.EPERM;
+      if (addr + size > MONITOR_BASE || !Number.isSafeInteger(addr)) return -E.ENOMEM;
+      if ((flags & MAP.FIXED_NOREPLACE) && !(flags & MAP.FIXED) && this.overlaps(addr, addr + size)) return -E.EEXIST;
+      start = addr;
+    } else {
+      const hint = addr - (addr % PAGE_SIZE);
+      if (hint >= MMAP_MIN_ADDR && hint + size <= MONITOR_BASE && !this.overlaps(hint, hint + size)) start = hint;
+      else {
+        start = this.findFree(size);
+        if (start < 0) return start;
+      }
+    }
+    const end = start + size;
+    // the memory limit counts what replaces existing mappings only once
+    const freed = fixed ? this.bytesCommittedIn(start, end) : 0;
+    if (prot !== PROT.NONE && this.committed - freed + size > this.memLimit) return -E.ENOMEM;
+    const r = anon ? this.mem.mapAnon(start, size, prot, shared) : this.mem.mapFile(start, size, prot, shared, hostFd, offset);
+    if (isErr(r)) return r;
+    if (fixed) this.removeRange(start, end, false);
+    this.addVma({ start, end, prot: prot & PROT_MASK, shared, hostFd: anon ? -1 : hostFd, offset: anon ? 0 : offset, name });
+    if (anon && !shared) this.mergeAround(start);
+    return start;
+  }
+
+  private bytesCommittedIn(start: number, end: number): number {
+    let n = 0;
+    for (let i = this.firstAbove(start); i < this.vmas.length && this.vmas[i]!.start < end; i++) {
+      const v = this.vmas[i]!;
+      if (v.prot !== PROT.NONE) n += Math.min(v.end, end) - Math.max(v.start, start);
+    }
+    return n;
+  }
+
+  munmap(addr: number, len: number): number {
+    if (addr % PAGE_SIZE !== 0 || len <= 0 || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len)) return -E.EINVAL;
+    const end = addr + pageUp(len);
+    if (end > MONITOR_BASE) return -E.EINVAL;
+    this.removeRange(addr, end, true);
+    return 0;
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    if (addr % PAGE_SIZE !== 0 || !Number.isSafeInteger(addr) || len < 0) return -E.EINVAL;
+    if (prot & ~PROT_MASK & ~PROT_GROWS) return -E.EINVAL;
+    if (len === 0) return 0;
+    const end = addr + pageUp(len);
+    if (end > MONITOR_BASE) return -E.ENOMEM;
+    if (!this.accessible(addr, end - addr, PROT.NONE)) return -E.ENOMEM;
+    prot &= PROT_MASK;
+    const grow = prot === PROT.NONE ? 0 : (end - addr) - this.bytesCommittedIn(addr, end);
+    if (this.committed + grow > this.memLimit) return -E.ENOMEM;
+    this.splitAt(addr);
+    this.splitAt(end);
+    for (let i = this.firstAbove(addr); i < this.vmas.length && this.vmas[i]!.start < end; i++) {
+      const v = this.vmas[i]!;
+      const r = this.mem.protect(v.start, v.end - v.start, prot);
+      if (isErr(r)) return r;
+      const len2 = v.end - v.start;
+      if (v.prot === PROT.NONE && prot !== PROT.NONE) { this.committed += len2; this.mem.ensureSlots(v.start, len2); }
+      if (v.prot !== PROT.NONE && prot === PROT.NONE) this.committed -= len2;
+      v.prot = prot;
+      if (prot === PROT.NONE) this.pt.unmap(v.start, len2);
+      else this.pt.map(v.start, len2, pteFlags(prot));
+    }
+    return 0;
+  }
+
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
+    if (oldAddr % PAGE_SIZE !== 0 || flags & ~(MREMAP.MAYMOVE | MREMAP.FIXED | MREMAP.DONTUNMAP)) return -E.EINVAL;
+    if (flags & MREMAP.DONTUNMAP) return -E.EINVAL;
+    if ((flags & MREMAP.FIXED) && !(flags & MREMAP.MAYMOVE)) return -E.EINVAL;
+    if (newLen <= 0 || oldLen <= 0) return -E.EINVAL;
+    const oldSize = pageUp(oldLen), newSize = pageUp(newLen);
+    const v = this.find(oldAddr);
+    if (!v || oldAddr + oldSize > v.end) return -E.EFAULT;
+    if (flags & MREMAP.FIXED) {
+      if (newAddr % PAGE_SIZE !== 0) return -E.EINVAL;
+      if (newAddr < MMAP_MIN_ADDR || newAddr + newSize > MONITOR_BASE) return -E.EINVAL;
+      if (newAddr < oldAddr + oldSize && oldAddr < newAddr + newSize) return -E.EINVAL;
+      return this.moveTo(v, oldAddr, oldSize, newSize, newAddr, true);
+    }
+    if (newSize <= oldSize) {
+      if (newSize < oldSize) this.removeRange(oldAddr + newSize, oldAddr + oldSize, true);
+      return oldAddr;
+    }
+    // grow in place when the pages after the range are free
+    const extStart = oldAddr + oldSize, extEnd = oldAddr + newSize;
+    if (v.hostFd < 0 && oldAddr + oldSize === v.end && extEnd <= MONITOR_BASE && !this.overlaps(extStart, extEnd)) {
+      if (v.prot !== PROT.NONE && this.committed + (extEnd - extStart) > this.memLimit) return -E.ENOMEM;
+      const r = v.hostFd < 0
+        ? this.mem.mapAnon(extStart, extEnd - extStart, v.prot, v.shared)
+        : this.mem.mapFile(extStart, extEnd - extStart, v.prot, v.shared, v.hostFd, v.offset + (extStart - v.start));
+      if (isErr(r)) return r;
+      this.addVma({ ...v, start: extStart, end: extEnd, offset: v.hostFd >= 0 ? v.offset + (extStart - v.start) : 0 });
+      this.mergeAround(extStart);
+      return oldAddr;
+    }
+    if (!(flags & MREMAP.MAYMOVE)) return -E.ENOMEM;
+    const dest = this.findFree(newSize);
+    if (dest < 0) return dest;
+    return this.moveTo(v, oldAddr, oldSize, newSize, dest, false);
+  }
+
+  private moveTo(v: Vma, oldAddr: number, oldSize: number, newSize: number, dest: number, replace: boolean): number {
+    const grow = newSize > oldSize && v.prot !== PROT.NONE ? newSize - oldSize : 0;
+    const freed = replace ? this.bytesCommittedIn(dest, dest + newSize) : 0;
+    if (this.committed - freed + grow > this.memLimit) return -E.ENOMEM;
+    const moved: Vma = { ...v, start: dest, end: dest + newSize, offset: v.hostFd >= 0 ? v.offset + (oldAddr - v.start) : 0 };
+    if (replace) this.removeRange(dest, dest + newSize, false);
+    const r = this.mem.move(oldAddr, oldSize, dest, newSize);
+    if (isErr(r)) return r;
+    // the host moved the pages and left a hole at the old place: account, then re-reserve it
+    this.removeRange(oldAddr, oldAddr + oldSize, false);
+    this.mem.release(oldAddr, oldSize);
+    this.addVma(moved);
+    return dest;
+  }
+
+  madvise(addr: number, len: number, advice: number): number {
+    if (addr % PAGE_SIZE !== 0 || len < 0 || !Number.isSafeInteger(addr)) return -E.EINVAL;
+    const size = pageUp(len);
+    switch (advice) {
+      case MADV.DONTNEED: case MADV.FREE: case MADV.REMOVE: {
+        if (size === 0) return 0;
+        if (!this.accessible(addr, size, PROT.NONE)) return -E.ENOMEM;
+        for (let i = this.firstAbove(addr); i < this.vmas.length && this.vmas[i]!.start < addr + size; i++) {
+          const v = this.vmas[i]!;
+          const s = Math.max(v.start, addr), e = Math.min(v.end, addr + size);
+          if (v.prot === PROT.NONE) continue; // nothing to discard; touching it faults anyway
+          const r = this.mem.discard(s, e - s);
+          if (isErr(r)) return r;
+        }
+        return 0;
+      }
+      case MADV.NORMAL: case MADV.RANDOM: case MADV.SEQUENTIAL: case MADV.WILLNEED: case MADV.DONTFORK:
+      case MADV.DOFORK: case MADV.MERGEABLE: case MADV.UNMERGEABLE: case MADV.HUGEPAGE: case MADV.NOHUGEPAGE:
+      case MADV.DONTDUMP: case MADV.DODUMP: case MADV.WIPEONFORK: case MADV.KEEPONFORK: case MADV.COLD:
+      case MADV.PAGEOUT:
+        if (size > 0 && !this.accessible(addr, size, PROT.NONE)) return -E.ENOMEM;
+        return 0;
+      default:
+        return -E.EINVAL;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// The guest's file descriptors. The guest sees only its own descriptors, numbered as a native
+// process would number them (lowest free first); each maps to a host descriptor of the monitor.
+// Host descriptors are always close-on-exec; the guest's own FD_CLOEXEC is kept here.
+import { sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { E } from '../host/errno.js';
+
+export const F = {
+  DUPFD: 0, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, GETLK: 5, SETLK: 6, SETLKW: 7, SETOWN: 8, GETOWN: 9,
+  SETSIG: 10, GETSIG: 11, SETOWN_EX: 15, GETOWN_EX: 16, OFD_GETLK: 36, OFD_SETLK: 37, OFD_SETLKW: 38,
+  SETLEASE: 1024, GETLEASE: 1025, NOTIFY: 1026, DUPFD_CLOEXEC: 1030, SETPIPE_SZ: 1031, GETPIPE_SZ: 1032,
+  ADD_SEALS: 1033, GET_SEALS: 1034,
+} as const;
+export const FD_CLOEXEC = 1;
+
+export class FdTable {
+  private host: Int32Array;
+  private cloexec: Uint8Array;
+  /** RLIMIT_NOFILE as the guest sees it */
+  limit: number;
+
+  constructor(limit = 1024) {
+    this.limit = limit;
+    this.host = new Int32Array(64).fill(-1);
+    this.cloexec = new Uint8Array(64);
+  }
+
+  /** Adopts host fds 0..2 as the guest's standard descriptors when they are open. */
+  adoptStdio(): void {
+    for (let fd = 0; fd < 3; fd++) if (sys(SYS.fcntl, fd, F.GETFD) >= 0) this.set(fd, fd, false);
+  }
+
+  private grow(n: number): void {
+    if (n <= this.host.length) return;
+    let size = this.host.length;
+    while (size < n) size *= 2;
+    const h = new Int32Array(size).fill(-1); h.set(this.host); this.host = h;
+    const c = new Uint8Array(size); c.set(this.cloexec); this.cloexec = c;
+  }
+
+  /** host fd behind guest fd g, or -1 */
+  get(g: number): number {
+    return g >= 0 && g < this.host.length ? this.host[g]! : -1;
+  }
+  isOpen(g: number): boolean { return this.get(g) >= 0; }
+  getCloexec(g: number): boolean { return this.cloexec[g] === 1; }
+  setCloexec(g: number, on: boolean): void { this.cloexec[g] = on ? 1 : 0; }
+
+  private set(g: number, hostFd: number, cloexec: boolean): void {
+    this.grow(g + 1);
+    this.host[g] = hostFd;
+    this.cloexec[g] = cloexec ? 1 : 0;
+  }
+
+  /** Lowest free guest fd >= min for hostFd, or -EMFILE (the host fd is then closed). */
+  alloc(hostFd: number, cloexec: boolean, min = 0): number {
+    for (let g = min; g < this.limit; g++) {
+      if (this.get(g) < 0) { this.set(g, hostFd, cloexec); return g; }
+    }
+    sys(SYS.close, hostFd);
+    return min >= this.limit ? -E.EINVAL : -E.EMFILE;
+  }
+
+  /** Puts hostFd at guest fd g, closing what was there (dup2 semantics). */
+  install(g: number, hostFd: number, cloexec: boolean): number {
+    if (g < 0 || g >= this.limit) { sys(SYS.close, hostFd); return -E.EBADF; }
+    const old = this.get(g);
+    this.set(g, hostFd, cloexec);
+    if (old >= 0) sys(SYS.close, old);
+    return g;
+  }
+
+  close(g: number): number {
+    const h = this.get(g);
+    if (h < 0) return -E.EBADF;
+    this.host[g] = -1;
+    this.cloexec[g] = 0;
+    const r = sys(SYS.close, h);
+    // like Linux, the descriptor is gone even when close reports an error (EINTR, EIO)
+    return r === -E.EBADF ? 0 : r;
+  }
+
+  /** open guest fds, ascending */
+  list(): number[] {
+    const out: number[] = [];
+    for (let g = 0; g < this.host.length; g++) if (this.host[g]! >= 0) out.push(g);
+    return out;
+  }
+}

@@ -1,0 +1,137 @@
+// The payload process as the monitor sees it: its VM, address space, descriptors, identity and
+// signal dispositions, and the checked accessors syscall handlers use to reach guest memory.
+import { native, sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { E } from '../host/errno.js';
+import { hostWriteString } from '../host/hostcalls.js';
+import { Machine, type VcpuHandle } from '../vm/machine.js';
+import { GuestMemory, userHostAddr } from '../vm/guestmem.js';
+import { AddressSpace } from './addrspace.js';
+import { FdTable } from './fdtable.js';
+import { SignalState } from './signals.js';
+import { Rlimits, RLIMIT } from './rlimits.js';
+import { PAGE_SIZE } from '../vm/layout.js';
+
+export interface MonitorOptions {
+  trace: boolean;
+  stats: boolean;
+  verbose: boolean;
+  memLimit: number;
+  devicePath: string;
+  /** host fd for km's own messages (a private dup of stderr) */
+  logFd: number;
+}
+
+export const PATH_MAX = 4096;
+
+export interface SyscallStat { count: number; errors: number; ns: number }
+
+export class Process {
+  readonly mem: GuestMemory;
+  readonly as: AddressSpace;
+  readonly fds = new FdTable();
+  readonly signals = new SignalState();
+  readonly rlimits = new Rlimits();
+  /** PR_SET_NAME */
+  comm = '';
+  pdeathsig = 0;
+  readonly pid: number;
+  readonly stats = new Map<number, SyscallStat>();
+  /** a host scratch area with a stable address, for argument translation (iovecs, pollfds) */
+  readonly scratch = Buffer.alloc(256 * 1024);
+  readonly scratchAddr: number;
+  auxv: [number, number][] = [];
+  clearChildTid = 0;
+  robustList = 0;
+  fsBase = 0;
+  vcpu!: VcpuHandle;
+
+  constructor(readonly machine: Machine, readonly opts: MonitorOptions, readonly exePath: string, readonly argv: string[], readonly envp: string[]) {
+    this.mem = machine.mem;
+    this.as = new AddressSpace(machine.mem, machine.pt, opts.memLimit);
+    this.pid = sys(SYS.getpid);
+    this.scratchAddr = native.addressOf(this.scratch);
+    this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);
+    this.fds.adoptStdio();
+  }
+
+  get tid(): number { return this.pid; }
+
+  /** host address of a monitor-owned buffer passed to a host call */
+  scratchAddrFor(b: Uint8Array): number { return native.addressOf(b); }
+
+  log(line: string): void { hostWriteString(this.opts.logFd, `${line}\n`); }
+
+  /** host address for a guest buffer the host kernel will access, or -1 (EFAULT) */
+  hostPtr(ptr: number, len: number): number {
+    return userHostAddr(this.mem, ptr, len);
+  }
+
+  /** host address for an optional pointer: 0 stays NULL */
+  hostPtrOpt(ptr: number, len: number): number {
+    return ptr === 0 ? 0 : userHostAddr(this.mem, ptr, len);
+  }
+
+  readBytes(ptr: number, len: number): Uint8Array | null {
+    if (!this.as.canRead(ptr, len)) return null;
+    return this.mem.read(ptr, len);
+  }
+
+  writeBytes(ptr: number, data: Uint8Array): boolean {
+    if (!this.as.canWrite(ptr, data.length)) return false;
+    this.mem.write(ptr, data);
+    return true;
+  }
+
+  readU64(ptr: number): number | null {
+    if (!this.as.canRead(ptr, 8)) return null;
+    return this.mem.readI64(ptr);
+  }
+
+  writeU64(ptr: number, v: number): boolean {
+    if (!this.as.canWrite(ptr, 8)) return false;
+    this.mem.writeU64(ptr, v);
+    return true;
+  }
+
+  writeU32(ptr: number, v: number): boolean {
+    if (!this.as.canWrite(ptr, 4)) return false;
+    this.mem.writeU32(ptr, v);
+    return true;
+  }
+
+  /** a NUL-terminated guest string: the string, or -EFAULT / -ENAMETOOLONG */
+  readString(ptr: number, max = PATH_MAX): string | number {
+    const parts: Uint8Array[] = [];
+    let at = ptr, total = 0;
+    while (total < max) {
+      const chunk = Math.min(PAGE_SIZE - (at % PAGE_SIZE), max - total);
+      if (!this.as.canRead(at, chunk)) return -E.EFAULT;
+      const v = this.mem.read(at, chunk);
+      const nul = v.indexOf(0);
+      if (nul >= 0) {
+        parts.push(v.subarray(0, nul));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(v.slice());
+      at += chunk; total += chunk;
+    }
+    return -E.ENAMETOOLONG;
+  }
+
+  /** raw bytes of a NUL-terminated guest string (paths are bytes, not text) */
+  readCString(ptr: number, max = PATH_MAX): Buffer | number {
+    const parts: Uint8Array[] = [];
+    let at = ptr, total = 0;
+    while (total < max) {
+      const chunk = Math.min(PAGE_SIZE - (at % PAGE_SIZE), max - total);
+      if (!this.as.canRead(at, chunk)) return -E.EFAULT;
+      const v = this.mem.read(at, chunk);
+      const nul = v.indexOf(0);
+      if (nul >= 0) { parts.push(v.subarray(0, nul + 1)); return Buffer.concat(parts); }
+      parts.push(v.slice());
+      at += chunk; total += chunk;
+    }
+    return -E.ENAMETOOLONG;
+  }
+}

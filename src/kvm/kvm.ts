@@ -1,0 +1,198 @@
+// Typed wrappers over the KVM ioctls: the device, a VM and its vCPUs. Each ioctl is wrapped once and
+// a failure says which ioctl failed and why.
+import { native, sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { E } from '../host/errno.js';
+import { HostError, hostIoctl, hostOpen, hostClose, hostMmap, O, PROT, MAP } from '../host/hostcalls.js';
+import {
+  IOCTL, CAP, KVM_API_VERSION, KvmRun, KvmRegs, KvmSregs, KvmSegment, SREGS_SEGMENT_OFFSET,
+  KvmUserspaceMemoryRegion, KvmCpuid2Header, KvmCpuidEntry2, KvmMsrsHeader, KvmMsrEntry, KvmXcrs,
+  type RegName, type SegmentName,
+} from './abi.js';
+import { StructView, readField, writeField } from '../util/struct.js';
+
+export class KvmError extends HostError {}
+
+function ioctlOrThrow(fd: number, name: string, req: number, arg: number | ArrayBufferView = 0): number {
+  const r = hostIoctl(fd, req, arg);
+  if (r < 0) throw new KvmError(`ioctl(${name})`, -r);
+  return r;
+}
+
+export interface CpuidEntry { function: number; index: number; flags: number; eax: number; ebx: number; ecx: number; edx: number }
+
+/** The /dev/kvm device: capability checks and VM creation. */
+export class Kvm {
+  readonly vcpuMmapSize: number;
+  private constructor(readonly fd: number, readonly path: string) {
+    const v = ioctlOrThrow(fd, 'KVM_GET_API_VERSION', IOCTL.GET_API_VERSION);
+    if (v !== KVM_API_VERSION) throw new KvmError('KVM_GET_API_VERSION', E.EINVAL, `version ${v}, need ${KVM_API_VERSION}`);
+    this.vcpuMmapSize = ioctlOrThrow(fd, 'KVM_GET_VCPU_MMAP_SIZE', IOCTL.GET_VCPU_MMAP_SIZE);
+  }
+
+  /** Opens the device; throws HostError('open <path>') with the errno on failure. */
+  static open(path = '/dev/kvm'): Kvm {
+    const fd = hostOpen(path, O.RDWR | O.CLOEXEC);
+    if (fd < 0) throw new HostError(`open ${path}`, -fd);
+    return new Kvm(fd, path);
+  }
+
+  checkExtension(cap: number): number {
+    const r = hostIoctl(this.fd, IOCTL.CHECK_EXTENSION, cap);
+    return r < 0 ? 0 : r;
+  }
+
+  supportedCpuid(): CpuidEntry[] {
+    for (let n = 128; n <= 4096; n *= 2) {
+      const buf = new DataView(new ArrayBuffer(KvmCpuid2Header.size + n * KvmCpuidEntry2.size));
+      buf.setUint32(0, n, true);
+      const r = hostIoctl(this.fd, IOCTL.GET_SUPPORTED_CPUID, buf);
+      if (r === -E.E2BIG) continue;
+      if (r < 0) throw new KvmError('ioctl(KVM_GET_SUPPORTED_CPUID)', -r);
+      const nent = buf.getUint32(0, true);
+      const out: CpuidEntry[] = [];
+      for (let i = 0; i < nent; i++) {
+        const base = KvmCpuid2Header.size + i * KvmCpuidEntry2.size;
+        const f = KvmCpuidEntry2.fields;
+        const g = (k: keyof typeof f) => readField(buf, base + f[k][0], f[k][1]);
+        out.push({ function: g('function'), index: g('index'), flags: g('flags'), eax: g('eax'), ebx: g('ebx'), ecx: g('ecx'), edx: g('edx') });
+      }
+      return out;
+    }
+    throw new KvmError('ioctl(KVM_GET_SUPPORTED_CPUID)', E.E2BIG);
+  }
+
+  createVm(): Vm {
+    const fd = ioctlOrThrow(this.fd, 'KVM_CREATE_VM', IOCTL.CREATE_VM, 0);
+    return new Vm(this, fd);
+  }
+
+  close(): void { hostClose(this.fd); }
+}
+
+export class Vm {
+  constructor(readonly kvm: Kvm, readonly fd: number) {}
+  private readonly region = new StructView(KvmUserspaceMemoryRegion);
+
+  /** KVM_SET_USER_MEMORY_REGION; size 0 deletes the slot */
+  setMemoryRegion(slot: number, gpa: number, size: number, hostAddr: number): void {
+    const r = this.region;
+    r.set('slot', slot); r.set('flags', 0); r.set('guest_phys_addr', gpa); r.set('memory_size', size);
+    r.set('userspace_addr', hostAddr);
+    ioctlOrThrow(this.fd, 'KVM_SET_USER_MEMORY_REGION', IOCTL.SET_USER_MEMORY_REGION, r.dv);
+  }
+
+  createVcpu(id: number): Vcpu {
+    const fd = ioctlOrThrow(this.fd, 'KVM_CREATE_VCPU', IOCTL.CREATE_VCPU, id);
+    return new Vcpu(this, id, fd);
+  }
+
+  close(): void { hostClose(this.fd); }
+}
+
+export class Vcpu {
+  /** the mmap'ed struct kvm_run */
+  readonly run: DataView;
+  readonly runAddr: number;
+  private readonly regsBuf = new DataView(new ArrayBuffer(KvmRegs.size));
+  private readonly sregsBuf = new DataView(new ArrayBuffer(KvmSregs.size));
+
+  constructor(readonly vm: Vm, readonly id: number, readonly fd: number) {
+    const size = vm.kvm.vcpuMmapSize;
+    const addr = hostMmap(0, size, PROT.READ | PROT.WRITE, MAP.SHARED, fd, 0);
+    if (addr < 0 && addr > -4096) throw new KvmError('mmap(kvm_run)', -addr);
+    this.runAddr = addr;
+    this.run = new DataView(native.view(addr, size));
+  }
+
+  /** KVM_RUN on the calling thread; returns 0 or -errno (EINTR when kicked) */
+  runOnce(): number {
+    return sys(SYS.ioctl, this.fd, IOCTL.RUN, 0);
+  }
+
+  get exitReason(): number { return this.run.getUint32(KvmRun.fields.exit_reason[0], true); }
+  runField(name: keyof typeof KvmRun.fields): number {
+    const [off, kind] = KvmRun.fields[name];
+    return readField(this.run, off, kind);
+  }
+  setImmediateExit(v: boolean): void { this.run.setUint8(KvmRun.fields.immediate_exit[0], v ? 1 : 0); }
+
+  getRegs(): Record<RegName, number> {
+    ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
+    const out = {} as Record<RegName, number>;
+    for (const [k, [off, kind]] of Object.entries(KvmRegs.fields)) out[k as RegName] = readField(this.regsBuf, off, kind);
+    return out;
+  }
+
+  setRegs(regs: Partial<Record<RegName, number>>, fromScratch = false): void {
+    if (!fromScratch) ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
+    else new Uint8Array(this.regsBuf.buffer).fill(0);
+    for (const [k, v] of Object.entries(regs)) {
+      const [off, kind] = KvmRegs.fields[k as RegName];
+      writeField(this.regsBuf, off, kind, v as number);
+    }
+    ioctlOrThrow(this.fd, 'KVM_SET_REGS', IOCTL.SET_REGS, this.regsBuf);
+  }
+
+  /** Reads sregs into the cached buffer and returns an editor over it. */
+  getSregs(): Sregs {
+    ioctlOrThrow(this.fd, 'KVM_GET_SREGS', IOCTL.GET_SREGS, this.sregsBuf);
+    return new Sregs(this.sregsBuf);
+  }
+  setSregs(s: Sregs): void {
+    ioctlOrThrow(this.fd, 'KVM_SET_SREGS', IOCTL.SET_SREGS, s.dv);
+  }
+
+  setCpuid(entries: CpuidEntry[]): void {
+    const dv = new DataView(new ArrayBuffer(KvmCpuid2Header.size + entries.length * KvmCpuidEntry2.size));
+    dv.setUint32(0, entries.length, true);
+    entries.forEach((e, i) => {
+      const base = KvmCpuid2Header.size + i * KvmCpuidEntry2.size;
+      for (const [k, [off, kind]] of Object.entries(KvmCpuidEntry2.fields)) writeField(dv, base + off, kind, e[k as keyof CpuidEntry]);
+    });
+    ioctlOrThrow(this.fd, 'KVM_SET_CPUID2', IOCTL.SET_CPUID2, dv);
+  }
+
+  setMsrs(msrs: ReadonlyArray<readonly [number, number]>): void {
+    const dv = new DataView(new ArrayBuffer(KvmMsrsHeader.size + msrs.length * KvmMsrEntry.size));
+    dv.setUint32(0, msrs.length, true);
+    msrs.forEach(([index, data], i) => {
+      const base = KvmMsrsHeader.size + i * KvmMsrEntry.size;
+      writeField(dv, base + KvmMsrEntry.fields.index[0], 'u32', index);
+      writeField(dv, base + KvmMsrEntry.fields.data[0], 'u64', data);
+    });
+    const r = ioctlOrThrow(this.fd, 'KVM_SET_MSRS', IOCTL.SET_MSRS, dv);
+    if (r !== msrs.length) throw new KvmError('ioctl(KVM_SET_MSRS)', E.EINVAL, `set ${r} of ${msrs.length} MSRs`);
+  }
+
+  setXcr0(value: number): void {
+    const x = new StructView(KvmXcrs);
+    x.set('nr_xcrs', 1); x.set('xcr0_index', 0); x.set('xcr0_value', value);
+    ioctlOrThrow(this.fd, 'KVM_SET_XCRS', IOCTL.SET_XCRS, x.dv);
+  }
+
+  close(): void { hostClose(this.fd); }
+}
+
+export interface Segment { base: number; limit: number; selector: number; type: number; present: number; dpl: number; db: number; s: number; l: number; g: number; avl?: number; unusable?: number }
+
+/** Editor over a struct kvm_sregs buffer. */
+export class Sregs extends StructView<typeof KvmSregs> {
+  constructor(dv: DataView) { super(KvmSregs, dv); }
+  setSegment(name: SegmentName, seg: Segment): void {
+    const base = SREGS_SEGMENT_OFFSET[name];
+    new Uint8Array(this.dv.buffer, this.dv.byteOffset + base, KvmSegment.size).fill(0);
+    for (const [k, [off, kind]] of Object.entries(KvmSegment.fields)) {
+      const v = seg[k as keyof Segment];
+      if (v !== undefined) writeField(this.dv, base + off, kind, v);
+    }
+  }
+  segmentBase(name: SegmentName): number {
+    return readField(this.dv, SREGS_SEGMENT_OFFSET[name] + KvmSegment.fields.base[0], 'u64');
+  }
+  setSegmentBase(name: SegmentName, base: number): void {
+    writeField(this.dv, SREGS_SEGMENT_OFFSET[name] + KvmSegment.fields.base[0], 'u64', base);
+  }
+}
+
+export { CAP };

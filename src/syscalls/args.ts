@@ -1,0 +1,38 @@
+// Translation of syscall arguments between the guest and the host: descriptors, paths, buffers.
+import { native } from '../host/native.js';
+import { E } from '../host/errno.js';
+import { AT_FDCWD } from '../host/hostcalls.js';
+import { rewriteProcPath } from '../km/procfs.js';
+import type { Process } from '../km/process.js';
+import { int } from './types.js';
+
+export const EFAULT = -E.EFAULT;
+export const EBADF = -E.EBADF;
+export const EINVAL = -E.EINVAL;
+
+/** host fd for a guest fd argument, or -1 */
+export function hostFd(p: Process, g: number): number {
+  return p.fds.get(int(g));
+}
+
+/** host dirfd for a guest dirfd argument: AT_FDCWD stays, a closed fd becomes -1 so the host
+ * kernel answers EBADF exactly when Linux would (relative paths only). */
+export function hostDirFd(p: Process, g: number): number {
+  const d = int(g);
+  if (d === AT_FDCWD) return AT_FDCWD;
+  return p.fds.get(d);
+}
+
+/** A guest path as a NUL-terminated host buffer (after /proc/self rewriting), or -errno. */
+export function hostPath(p: Process, ptr: number): Buffer | number {
+  const raw = p.readCString(ptr);
+  if (typeof raw === 'number') return raw;
+  const r = rewriteProcPath(p, raw.subarray(0, raw.length - 1));
+  if (typeof r === 'number') return r;
+  if (r === raw.subarray(0, raw.length - 1)) return raw;
+  const out = Buffer.alloc(r.length + 1);
+  r.copy(out);
+  return out;
+}
+
+export function addr(b: Buffer): number { return native.addressOf(b); }

@@ -1,0 +1,47 @@
+// The syscall table: the single source of truth for what the monitor does with each Linux system
+// call. It drives dispatch, trace names and the generated compatibility document.
+import { SYS, SYSCALL_NAMES, type SyscallName } from '../host/sysno.js';
+import type { SyscallDef } from './types.js';
+import { fsSyscalls } from './fs.js';
+import { pollSyscalls } from './poll.js';
+import { timeSyscalls } from './time.js';
+import { mmSyscalls } from './mm.js';
+import { processSyscalls } from './process.js';
+import { signalSyscalls } from './signal.js';
+
+const families: Record<string, SyscallDef[]> = {
+  'files and descriptors': fsSyscalls,
+  'polling': pollSyscalls,
+  'time': timeSyscalls,
+  'memory': mmSyscalls,
+  'process and identity': processSyscalls,
+  'signals': signalSyscalls,
+};
+
+export interface TableEntry extends SyscallDef { nr: number; family: string }
+
+function build(): TableEntry[] {
+  const byName = new Map<SyscallName, TableEntry>();
+  for (const [family, defs] of Object.entries(families)) {
+    for (const d of defs) {
+      if (byName.has(d.name)) throw new Error(`syscall table: ${d.name} defined twice`);
+      if (d.status !== 'unsupported' && !d.handler) throw new Error(`syscall table: ${d.name} has no handler`);
+      byName.set(d.name, { ...d, nr: SYS[d.name], family });
+    }
+  }
+  const all: TableEntry[] = [];
+  for (const [nr, name] of [...SYSCALL_NAMES].sort((a, b) => a[0] - b[0])) {
+    all.push(byName.get(name) ?? { name, nr, family: 'not implemented', status: 'unsupported', args: [] });
+  }
+  return all;
+}
+
+export const TABLE: readonly TableEntry[] = build();
+
+/** dense dispatch array indexed by syscall number */
+export const DISPATCH: readonly (TableEntry | undefined)[] = (() => {
+  const max = Math.max(...TABLE.map((e) => e.nr));
+  const arr: (TableEntry | undefined)[] = new Array(max + 1).fill(undefined);
+  for (const e of TABLE) arr[e.nr] = e;
+  return arr;
+})();

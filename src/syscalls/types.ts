@@ -1,0 +1,30 @@
+// The shape of the syscall table: one declarative entry per system call.
+import type { SyscallName } from '../host/sysno.js';
+import type { Process } from '../km/process.js';
+
+/** passthrough: forwarded to the host kernel with pointers/fds translated; emulated: implemented by
+ * the monitor; partial: some modes refused (see notes); unsupported: ENOSYS */
+export type Status = 'passthrough' | 'emulated' | 'partial' | 'unsupported';
+
+/** How trace output decodes an argument. */
+export type ArgKind = 'int' | 'uint' | 'hex' | 'fd' | 'dirfd' | 'ptr' | 'str' | 'size' | 'off' | 'oflags'
+  | 'mode' | 'prot' | 'mapflags' | 'signal' | 'clock' | 'whence' | 'atflags' | 'ioctl' | 'fcntl' | 'code';
+
+/** Handler arguments: the six syscall registers as signed 64-bit values (exact below 2^53). */
+export type Args = Float64Array;
+export type Handler = (p: Process, a: Args) => number;
+
+export interface SyscallDef {
+  name: SyscallName;
+  status: Status;
+  args: ArgKind[];
+  handler?: Handler;
+  /** how the result is printed in traces */
+  ret?: 'int' | 'hex' | 'fd';
+  notes?: string;
+}
+
+/** lower 32 bits as a signed int, as the kernel reads `int` arguments */
+export const int = (x: number): number => x | 0;
+/** lower 32 bits unsigned */
+export const uint = (x: number): number => x >>> 0;

@@ -1,0 +1,119 @@
+// One KVM VM for one payload: the device, guest memory, page tables, the monitor area (descriptor
+// tables, in-guest code, per-vCPU TSS/mailbox/doorbell) and vCPU creation.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kvm, Vm, Vcpu } from '../kvm/kvm.js';
+import { MSR } from '../kvm/abi.js';
+import { GuestMemory } from './guestmem.js';
+import { PageTables, PTE } from './pagetables.js';
+import {
+  CODE_SIZE, DOORBELL_GPA, IDT_OFFSET, IDT_SIZE, MAX_VCPUS, MONITOR_BASE, MONITOR_SIZE, PAGE_SIZE, SEL,
+  VCPU_DOORBELL_OFFSET, VCPU_MAILBOX_OFFSET, VCPU_RSP0_TOP, vcpuBlock, GDT_SIZE, MIN_PHYS_BITS,
+} from './layout.js';
+import {
+  CODE_VA, GDT_VA, SYSCALL_FMASK, configureSregs, cpuFeatures, writeGdt, writeIdt, writeTss, type CpuFeatures,
+} from './cpu.js';
+import { PROT } from '../host/hostcalls.js';
+import { projectRoot } from '../host/native.js';
+
+/** Symbols of the assembled in-guest code (guest/entry.S). */
+export interface GuestImage {
+  bin: Uint8Array;
+  sym: Record<string, number>;
+}
+
+export function loadGuestImage(): GuestImage {
+  const dir = join(projectRoot, 'build', 'guest');
+  const meta = JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as { size: number; symbols: Record<string, number> };
+  return { bin: new Uint8Array(readFileSync(join(dir, 'entry.bin'))), sym: meta.symbols };
+}
+
+export interface VcpuHandle {
+  vcpu: Vcpu;
+  id: number;
+  /** guest address of this vCPU's mailbox (its GS base) */
+  mailbox: number;
+  /** zero-copy view of the mailbox page */
+  mb: DataView;
+  mb32: Uint32Array;
+}
+
+export class Machine {
+  readonly kvm: Kvm;
+  readonly vm: Vm;
+  readonly mem: GuestMemory;
+  readonly pt: PageTables;
+  readonly cpu: CpuFeatures;
+  readonly image: GuestImage;
+
+  constructor(devicePath = '/dev/kvm') {
+    this.kvm = Kvm.open(devicePath);
+    this.vm = this.kvm.createVm();
+    this.mem = new GuestMemory(this.vm);
+    this.pt = new PageTables(this.mem);
+    this.cpu = cpuFeatures(this.kvm.supportedCpuid());
+    if (this.cpu.physBits < MIN_PHYS_BITS) {
+      throw new Error(`the CPU's guest-physical address width is ${this.cpu.physBits} bits; km needs ${MIN_PHYS_BITS}`);
+    }
+    this.image = loadGuestImage();
+    this.setupMonitorArea();
+  }
+
+  sym(name: string): number {
+    const v = this.image.sym[name];
+    if (v === undefined) throw new Error(`guest image: missing symbol ${name}`);
+    return v;
+  }
+
+  private setupMonitorArea(): void {
+    const { mem, pt } = this;
+    const r = mem.mapAnon(MONITOR_BASE, MONITOR_SIZE, PROT.READ | PROT.WRITE, false);
+    if (r < 0) throw new Error(`monitor area: host mmap failed (${-r})`);
+    mem.ensureSlots(MONITOR_BASE, MONITOR_SIZE);
+    // descriptor tables: supervisor-only; the guest code: user read+execute
+    pt.map(GDT_VA, GDT_SIZE, PTE.RW);
+    pt.map(MONITOR_BASE + IDT_OFFSET, IDT_SIZE, PTE.RW);
+    if (this.image.bin.length > CODE_SIZE) throw new Error('guest image larger than its area');
+    mem.write(CODE_VA, this.image.bin);
+    pt.map(CODE_VA, CODE_SIZE, PTE.US);
+    writeGdt(mem);
+    writeIdt(mem, CODE_VA + this.sym('exc_stubs'), this.sym('EXC_STUB_STRIDE'));
+  }
+
+  /** Creates vCPU `id` with its TSS, mailbox and doorbell, ready to run at CPL3. */
+  createVcpu(id: number, fsBase = 0): VcpuHandle {
+    if (id >= MAX_VCPUS) throw new Error(`vCPU ${id}: more than ${MAX_VCPUS} vCPUs`);
+    const { mem, pt } = this;
+    const block = vcpuBlock(id);
+    mem.fill(block, VCPU_DOORBELL_OFFSET, 0);
+    pt.map(block, VCPU_RSP0_TOP, PTE.RW);
+    const mailbox = block + VCPU_MAILBOX_OFFSET;
+    pt.map(mailbox, PAGE_SIZE, PTE.RW | PTE.US);
+    pt.map(block + VCPU_DOORBELL_OFFSET, PAGE_SIZE, PTE.RW | PTE.US, DOORBELL_GPA);
+    const tss = writeTss(mem, id, block);
+    // the landing pad's private stack is the top of the mailbox page
+    mem.writeU64(mailbox + this.sym('MB_STACK'), mailbox + PAGE_SIZE - 64);
+
+    const vcpu = this.vm.createVcpu(id);
+    vcpu.setCpuid(this.cpu.cpuid);
+    const s = vcpu.getSregs();
+    configureSregs(s, { cr3: pt.root, tss, vcpuId: id, gsBase: mailbox, fsBase });
+    vcpu.setSregs(s);
+    if (this.cpu.xcr0) vcpu.setXcr0(this.cpu.xcr0);
+    vcpu.setMsrs([
+      [MSR.STAR, SEL.KERNEL_DS * 2 ** 48 + SEL.KERNEL_CS * 2 ** 32],
+      [MSR.LSTAR, CODE_VA + this.sym('syscall_entry')],
+      [MSR.SFMASK, SYSCALL_FMASK],
+    ]);
+    const mbView = mem.viewOf(mailbox, PAGE_SIZE)!;
+    return {
+      vcpu, id, mailbox,
+      mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
+      mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
+    };
+  }
+
+  /** guest address of the exception halt (RIP after the hlt is this + 1) */
+  get excHaltVa(): number { return CODE_VA + this.sym('exc_halt'); }
+  get sigreturnTrampolineVa(): number { return CODE_VA + this.sym('sigreturn_trampoline'); }
+}
