@@ -1,0 +1,29 @@
+// Generates docs/compatibility.md from the syscall table (npm run docs). A test checks that the
+// committed file equals this output, so the document cannot drift from the code.
+import { TABLE } from '../src/syscalls/table.js';
+
+export function compatibilityMarkdown(): string {
+  const counts = { passthrough: 0, emulated: 0, partial: 0, unsupported: 0 };
+  for (const e of TABLE) counts[e.status]++;
+  const lines = [
+    '# Linux system call compatibility',
+    '',
+    '<!-- generated from src/syscalls/table.ts by `npm run docs`; do not edit by hand -->',
+    '',
+    'How km serves each x86-64 Linux system call. **passthrough**: forwarded to the host kernel with',
+    'descriptors and pointers translated and checked; **emulated**: implemented by the monitor;',
+    '**partial**: implemented, with the limits in the notes; **unsupported**: returns ENOSYS (visible',
+    'with `km --trace`).',
+    '',
+    `Totals: ${counts.passthrough} passthrough, ${counts.emulated} emulated, ${counts.partial} partial, ${counts.unsupported} unsupported.`,
+    '',
+    '| nr | name | status | family | notes |',
+    '|---:|---|---|---|---|',
+  ];
+  for (const e of TABLE) lines.push(`| ${e.nr} | ${e.name} | ${e.status} | ${e.family} | ${(e.notes ?? '').replace(/\|/g, '\\|')} |`);
+  return lines.join('\n') + '\n';
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  process.stdout.write(compatibilityMarkdown());
+}
