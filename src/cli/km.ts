@@ -67,7 +67,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (a.help) { process.stdout.write(USAGE); return; }
   if (a.version) {
-    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { projectRoot } = await import('../host/native.js');
+    const { version } = JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as { version: string };
     process.stdout.write(`km ${version}\n`);
     return;
   }

@@ -8,4 +8,4 @@ function writeErr(s: string): void {
   sys(SYS.write, 2, native.addressOf(b), b.length);
 }
 
-await cli(process.argv.slice(2), writeErr);
+void cli(process.argv.slice(2), writeErr);

@@ -13,15 +13,17 @@ export interface NativeAddon {
   view(address: number, length: number): ArrayBuffer;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-// dist/src/host -> project root is three levels up
+// Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs
+// (dist/src/cli/km.bundle.cjs): both sit three levels below the project root.
+declare const __dirname: string | undefined;
+const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const require = createRequire(import.meta.url);
+const load_ = typeof require === 'function' ? require : createRequire(import.meta.url);
 
 function load(): NativeAddon {
   const path = join(root, 'build', 'Release', 'km_native.node');
   try {
-    return require(path) as NativeAddon;
+    return load_(path) as NativeAddon;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new Error(`native addon not built (${path}): ${msg}; run 'npm install'`);

@@ -93,6 +93,8 @@ export function runVcpu(proc: Process, h: VcpuHandle): never {
         proc.stats.set(nr, s);
       }
       if (trace) proc.log(`[km] ${formatCall(proc, e, nr, args)} = ${formatResult(e, ret)}`);
+      // the host ignores SIGPIPE (node does); a native process would get it with the EPIPE
+      if (ret === -E.EPIPE) proc.signals.raise(SIG.SIGPIPE);
       let lo = ret % TWO32;
       if (lo < 0) lo += TWO32;
       mb[14] = lo;

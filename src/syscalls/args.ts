@@ -27,9 +27,10 @@ export function hostDirFd(p: Process, g: number): number {
 export function hostPath(p: Process, ptr: number): Buffer | number {
   const raw = p.readCString(ptr);
   if (typeof raw === 'number') return raw;
-  const r = rewriteProcPath(p, raw.subarray(0, raw.length - 1));
+  const path = raw.subarray(0, raw.length - 1);
+  const r = rewriteProcPath(p, path);
   if (typeof r === 'number') return r;
-  if (r === raw.subarray(0, raw.length - 1)) return raw;
+  if (r === path) return raw;
   const out = Buffer.alloc(r.length + 1);
   r.copy(out);
   return out;
