@@ -102,21 +102,8 @@ export class Process {
 
   /** a NUL-terminated guest string: the string, or -EFAULT / -ENAMETOOLONG */
   readString(ptr: number, max = PATH_MAX): string | number {
-    const parts: Uint8Array[] = [];
-    let at = ptr, total = 0;
-    while (total < max) {
-      const chunk = Math.min(PAGE_SIZE - (at % PAGE_SIZE), max - total);
-      if (!this.as.canRead(at, chunk)) return -E.EFAULT;
-      const v = this.mem.read(at, chunk);
-      const nul = v.indexOf(0);
-      if (nul >= 0) {
-        parts.push(v.subarray(0, nul));
-        return Buffer.concat(parts).toString('utf8');
-      }
-      parts.push(v.slice());
-      at += chunk; total += chunk;
-    }
-    return -E.ENAMETOOLONG;
+    const b = this.readCString(ptr, max);
+    return typeof b === 'number' ? b : b.toString('utf8', 0, b.length - 1);
   }
 
   /** raw bytes of a NUL-terminated guest string (paths are bytes, not text) */
