@@ -1,12 +1,14 @@
 /*
  * km_native: the only native code of the monitor. It gives TypeScript what JavaScript cannot
  * reach, and nothing else: a raw system call (ioctl, mmap, KVM_RUN, ... are all made through it),
- * the host address of a JS buffer, and a zero-copy ArrayBuffer over a host address range
- * (guest memory, kvm_run). No syscall semantics live here: every decision is in TypeScript.
+ * the host address of a JS buffer, a zero-copy ArrayBuffer over a host address range
+ * (guest memory, kvm_run), and host signal plumbing (catch, record, kick KVM_RUN). No syscall semantics live here: every decision is in TypeScript.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include <signal.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -100,11 +102,61 @@ static napi_value js_view(napi_env env, napi_callback_info info) {
     return ab;
 }
 
+/*
+ * Host signal plumbing. A signal the payload handles is caught here: its bit is recorded and, when
+ * a vCPU is registered, kvm_run.immediate_exit is set so KVM_RUN returns EINTR at once even if the
+ * signal arrived just before entering the guest. Installed without SA_RESTART, so a blocking host
+ * call made for the payload returns EINTR too. TypeScript takes the bits and decides the rest.
+ */
+static uint64_t host_pending;
+static uint8_t *volatile kick_flag;
+
+static void on_host_signal(int sig) {
+    __atomic_fetch_or(&host_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
+    uint8_t *k = kick_flag;
+    if (k) __atomic_store_n(k, 1, __ATOMIC_SEQ_CST);
+}
+
+/* signalDisposition(sig, mode): 0 default, 1 ignore, 2 catch */
+static napi_value js_signal_disposition(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    int64_t sig = arg_i64(env, argv[0]), mode = arg_i64(env, argv[1]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigfillset(&sa.sa_mask);
+    sa.sa_handler = mode == 2 ? on_host_signal : mode == 1 ? SIG_IGN : SIG_DFL;
+    int r = sigaction((int)sig, &sa, NULL);
+    return make_i64(env, r < 0 ? -(int64_t)errno : 0);
+}
+
+/* signalTake() -> BigInt mask of caught signals since the last call (bit sig-1) */
+static napi_value js_signal_take(napi_env env, napi_callback_info info) {
+    (void)info;
+    uint64_t m = __atomic_exchange_n(&host_pending, 0, __ATOMIC_SEQ_CST);
+    napi_value r;
+    CHECK(napi_create_bigint_uint64(env, m, &r));
+    return r;
+}
+
+/* setKickAddress(addr): the byte a caught signal sets to 1 (kvm_run.immediate_exit); 0 = none */
+static napi_value js_set_kick_address(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    kick_flag = (uint8_t *)(uintptr_t)arg_i64(env, v);
+    return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
     napi_property_descriptor props[] = {
         {"syscall", NULL, js_syscall, NULL, NULL, NULL, napi_default, NULL},
         {"addressOf", NULL, js_address_of, NULL, NULL, NULL, napi_default, NULL},
         {"view", NULL, js_view, NULL, NULL, NULL, napi_default, NULL},
+        {"signalDisposition", NULL, js_signal_disposition, NULL, NULL, NULL, napi_default, NULL},
+        {"signalTake", NULL, js_signal_take, NULL, NULL, NULL, napi_default, NULL},
+        {"setKickAddress", NULL, js_set_kick_address, NULL, NULL, NULL, napi_default, NULL},
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
     return exports;

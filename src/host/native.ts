@@ -11,6 +11,12 @@ export interface NativeAddon {
   addressOf(buf: ArrayBufferView | ArrayBuffer): number;
   /** a zero-copy ArrayBuffer over [address, address+length) of host memory the caller owns */
   view(address: number, length: number): ArrayBuffer;
+  /** host disposition of a signal: 0 default, 1 ignore, 2 catch (recorded for signalTake) */
+  signalDisposition(sig: number, mode: 0 | 1 | 2): number;
+  /** caught signals since the last call, bit (sig - 1) */
+  signalTake(): bigint;
+  /** byte set to 1 when a signal is caught (kvm_run.immediate_exit), 0 for none */
+  setKickAddress(address: number): void;
 }
 
 // Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs

@@ -15,6 +15,11 @@ import { AT, buildInitialStack } from '../elf/stack.js';
 import { Process, type MonitorOptions } from './process.js';
 import { PayloadExit, PayloadKilled, MonitorError } from './exit.js';
 import { readFault } from './faults.js';
+import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser } from './deliver.js';
+import { SIG_DFL, SIG_IGN, bit } from './signals.js';
+import type { Regs } from './sigframe.js';
+import { native } from '../host/native.js';
+import { KvmRun } from '../kvm/abi.js';
 import { DISPATCH } from '../syscalls/table.js';
 import { formatCall, formatResult } from '../syscalls/trace.js';
 import { SIG } from '../host/signals.js';
@@ -51,7 +56,6 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   const vcpu = machine.createVcpu(0);
   proc.vcpu = vcpu;
   vcpu.vcpu.setRegs({ rip: img.entry, rsp: stack.rsp, rflags: RFLAGS_FIXED }, true);
-  if (opts.trace) proc.signals.onUndeliverable = (sig) => proc.log(`[km] ${signalName(sig)}: guest signal handlers are not supported yet; signal ignored`);
   return { machine, proc };
 }
 
@@ -64,10 +68,16 @@ export function runVcpu(proc: Process, h: VcpuHandle): never {
   const args = new Float64Array(6);
   const trace = proc.opts.trace, stats = proc.opts.stats;
   const excHaltEnd = proc.machine.excHaltVa + 1;
+  // a host signal for the payload makes KVM_RUN return at once
+  native.setKickAddress(vcpu.runAddr + KvmRun.fields.immediate_exit[0]);
   for (;;) {
     const r = vcpu.runOnce();
     if (r < 0) {
-      if (r === -E.EINTR || r === -E.EAGAIN) continue;
+      if (r === -E.EINTR || r === -E.EAGAIN) {
+        vcpu.setImmediateExit(false);
+        signalsAfterInterrupt(proc, h);
+        continue;
+      }
       if (r === -E.EFAULT) throw new PayloadKilled(SIG.SIGSEGV, 'guest memory access failed in the host (KVM_RUN EFAULT)');
       throw new MonitorError(`KVM_RUN failed: errno ${-r}`);
     }
@@ -92,21 +102,34 @@ export function runVcpu(proc: Process, h: VcpuHandle): never {
         if (ret < 0 && ret > -4096) s.errors++;
         proc.stats.set(nr, s);
       }
+      if (ret === CONTEXT_REPLACED) { if (trace) proc.log(`[km] ${formatCall(proc, e, nr, args)} = ?`); continue; }
       if (trace) proc.log(`[km] ${formatCall(proc, e, nr, args)} = ${formatResult(e, ret)}`);
       // the host ignores SIGPIPE (node does); a native process would get it with the EPIPE
-      if (ret === -E.EPIPE) proc.signals.raise(SIG.SIGPIPE);
+      if (ret === -E.EPIPE) proc.signals.raise(SIG.SIGPIPE, { code: 0, pid: proc.pid });
       let lo = ret % TWO32;
       if (lo < 0) lo += TWO32;
       mb[14] = lo;
       mb[15] = Math.floor(ret / TWO32) >>> 0;
+      if (ret === -E.EINTR || proc.signals.hasDeliverable) signalsAfterSyscall(proc, h, nr, ret);
       continue;
     }
     switch (reason) {
       case EXIT.HLT: {
         const regs = vcpu.getRegs();
         if (regs.rip !== excHaltEnd) throw new MonitorError(`unexpected HLT at 0x${regs.rip.toString(16)}`);
-        const f = readFault(proc, regs.rsp, vcpu.getSregs().get('cr2'));
-        throw new PayloadKilled(f.signal, `${f.what} at address 0x${f.addr.toString(16)}, rip 0x${f.rip.toString(16)}`);
+        const cr2 = vcpu.getSregs().get('cr2');
+        const f = readFault(proc, regs.rsp, cr2);
+        const act = proc.signals.actions[f.signal]!;
+        const detail = `${f.what} at address 0x${f.addr.toString(16)}, rip 0x${f.rip.toString(16)}`;
+        // a fault signal that is blocked or ignored cannot be delivered: Linux kills the process
+        if (act.handler === SIG_DFL || act.handler === SIG_IGN || (proc.signals.blocked & bit(f.signal))) {
+          throw new PayloadKilled(f.signal, detail);
+        }
+        proc.signals.raise(f.signal, { code: f.code, addr: f.addr });
+        const ctx: Regs = { ...(regs as Regs), rip: f.rip, rsp: f.rsp, rflags: f.rflags };
+        const next = deliverSignals(proc, h, ctx, { trapno: f.vector, err: f.errorCode, cr2: f.vector === 14 ? cr2 : 0 });
+        enterUser(h, next ?? ctx);
+        continue;
       }
       case EXIT.MMIO:
         throw new PayloadKilled(SIG.SIGBUS, `access to unbacked guest-physical address 0x${vcpu.runField('mmio_phys_addr').toString(16)}`);

@@ -1,12 +1,13 @@
-// Signal dispositions, the signal mask and pending signals of the payload. Signals the payload
-// raises at itself take their default action (terminate, core, ignore, stop) exactly as on Linux;
-// running guest handlers comes with the threads/signals work.
+// Signal dispositions, the signal mask and pending signals of the payload (one thread for now).
+// Pending signals are delivered by src/km/deliver.ts when the vCPU is between instructions:
+// default actions as on Linux (terminate, core, ignore, stop), handlers on a Linux signal frame.
 import { NSIG, SIG } from '../host/signals.js';
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { PayloadKilled } from './exit.js';
 
 export interface SigAction { handler: number; flags: number; restorer: number; mask: bigint }
+export interface PendingInfo { code: number; addr?: number; pid?: number; uid?: number }
 
 export const SIG_DFL = 0;
 export const SIG_IGN = 1;
@@ -21,41 +22,45 @@ export class SignalState {
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
   blocked = 0n;
   pending = 0n;
+  readonly info = new Map<number, PendingInfo>();
   altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
-  /** called for signals whose guest handler cannot run yet (trace output) */
-  onUndeliverable: (sig: number) => void = () => {};
 
-  /** A signal sent to the payload by itself (kill/tkill/tgkill/raise). */
-  raise(sig: number): void {
-    if (this.blocked & bit(sig)) { this.pending |= bit(sig); return; }
-    this.act(sig);
+  private ignored(sig: number): boolean {
+    const h = this.actions[sig]!.handler;
+    return h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig));
   }
 
-  /** Acts on pending signals that are no longer blocked. */
-  deliverPending(): void {
-    for (let sig = 1; sig <= NSIG && this.pending; sig++) {
-      const b = bit(sig);
-      if ((this.pending & b) && !(this.blocked & b)) {
-        this.pending &= ~b;
-        this.act(sig);
-      }
-    }
+  /** Posts a signal to the payload (from itself, from outside, or from a fault). */
+  raise(sig: number, info: PendingInfo = { code: 0 }): void {
+    if (sig !== SIG.SIGKILL && sig !== SIG.SIGSTOP && this.ignored(sig)) return;
+    this.pending |= bit(sig);
+    if (!this.info.has(sig)) this.info.set(sig, info);
+  }
+
+  get hasDeliverable(): boolean { return (this.pending & ~this.blocked) !== 0n; }
+
+  /** Takes the next unblocked pending signal (synchronous ones first, then the lowest number). */
+  take(): { sig: number; info: PendingInfo } | null {
+    const ready = this.pending & ~this.blocked;
+    if (!ready) return null;
+    let sig = 0;
+    for (const s of [SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGFPE]) if (ready & bit(s)) { sig = s; break; }
+    if (!sig) for (let s = 1; s <= NSIG; s++) if (ready & bit(s)) { sig = s; break; }
+    this.pending &= ~bit(sig);
+    const info = this.info.get(sig) ?? { code: 0 };
+    this.info.delete(sig);
+    return { sig, info };
   }
 
   /** Drops pending signals whose disposition became "ignore" (as Linux does on sigaction). */
   discardIgnored(sig: number): void {
-    const h = this.actions[sig]!.handler;
-    if (h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig))) this.pending &= ~bit(sig);
+    if (this.ignored(sig)) { this.pending &= ~bit(sig); this.info.delete(sig); }
   }
 
-  private act(sig: number): void {
-    const { handler } = this.actions[sig]!;
-    if (sig !== SIG.SIGKILL && sig !== SIG.SIGSTOP) {
-      if (handler === SIG_IGN) return;
-      if (handler !== SIG_DFL) { this.onUndeliverable(sig); return; }
-    }
+  /** The default action of sig: returns normally for ignore/stop, throws for terminate/core. */
+  defaultAction(sig: number): void {
     if (IGNORED_BY_DEFAULT.has(sig)) return;
     if (STOP_BY_DEFAULT.has(sig)) { sys(SYS.kill, sys(SYS.getpid), SIG.SIGSTOP); return; }
-    throw new PayloadKilled(sig, 'raised by the payload');
+    throw new PayloadKilled(sig, 'default action');
   }
 }

@@ -165,6 +165,27 @@ export class Vcpu {
     if (r !== msrs.length) throw new KvmError('ioctl(KVM_SET_MSRS)', E.EINVAL, `set ${r} of ${msrs.length} MSRs`);
   }
 
+  /** struct kvm_xsave: the 4 KiB uncompacted XSAVE image of the vCPU's FPU/SSE/AVX state */
+  getXsave(): Uint8Array {
+    const b = new Uint8Array(4096);
+    ioctlOrThrow(this.fd, 'KVM_GET_XSAVE', IOCTL.GET_XSAVE, b);
+    return b;
+  }
+  setXsave(image: Uint8Array): number {
+    return hostIoctl(this.fd, IOCTL.SET_XSAVE, image);
+  }
+
+  /**
+   * Completes the instruction KVM left pending at the last exit (the doorbell's MMIO write) without
+   * running guest code, so registers can then be replaced consistently.
+   */
+  completePendingExit(): void {
+    this.setImmediateExit(true);
+    const r = this.runOnce();
+    this.setImmediateExit(false);
+    if (r < 0 && r !== -E.EINTR && r !== -E.EAGAIN) throw new KvmError('ioctl(KVM_RUN, immediate_exit)', -r);
+  }
+
   setXcr0(value: number): void {
     const x = new StructView(KvmXcrs);
     x.set('nr_xcrs', 1); x.set('xcr0_index', 0); x.set('xcr0_value', value);

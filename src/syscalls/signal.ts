@@ -3,12 +3,14 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { NSIG, SIG } from '../host/signals.js';
-import { UNBLOCKABLE, bit } from '../km/signals.js';
+import { UNBLOCKABLE } from '../km/signals.js';
+import { mirrorDisposition, sigreturn } from '../km/deliver.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL } from './args.js';
 
 const SIGSET_SIZE = 8;
+const SI_USER = 0, SI_TKILL = -6;
 const SA_SIZE = 32;
 const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
 const MINSIGSTKSZ = 2048;
@@ -40,7 +42,7 @@ function rtSigaction(p: Process, sig: number, act: number, oact: number, size: n
     o.writeBigUInt64LE(BigInt(cur.restorer), 16); o.writeBigUInt64LE(cur.mask, 24);
     if (!p.writeBytes(oact, o)) return EFAULT;
   }
-  if (next) { p.signals.actions[sig] = next; p.signals.discardIgnored(sig); }
+  if (next) { p.signals.actions[sig] = next; p.signals.discardIgnored(sig); mirrorDisposition(sig, next.handler); }
   return 0;
 }
 
@@ -58,8 +60,7 @@ function rtSigprocmask(p: Process, how: number, set: number, oset: number, size:
     if (how === 0) s.blocked |= v;
     else if (how === 1) s.blocked &= ~v;
     else s.blocked = v;
-    s.blocked &= ~UNBLOCKABLE;
-    s.deliverPending();
+    s.blocked &= ~UNBLOCKABLE; // newly unblocked pending signals are delivered as the syscall ends
   }
   return 0;
 }
@@ -88,15 +89,16 @@ function sigaltstack(p: Process, ss: number, old: number): number {
 }
 
 /** kill/tkill/tgkill: to the payload itself, or (other pids) to the host */
-function sendSignal(p: Process, target: 'self' | number, sig: number): number {
+function sendSignal(p: Process, target: 'self' | number, sig: number, code = SI_USER): number {
   if (sig < 0 || sig > NSIG) return EINVAL;
   if (target !== 'self') return sys(SYS.kill, target, sig);
-  if (sig !== 0) p.signals.raise(sig);
+  if (sig !== 0) p.signals.raise(sig, { code, pid: p.pid, uid: sys(SYS.getuid) });
   return 0;
 }
 
 export const signalSyscalls: SyscallDef[] = [
-  { name: 'rt_sigaction', status: 'partial', args: ['signal', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigaction(p, int(a[0]!), a[1]!, a[2]!, a[3]!), notes: 'dispositions recorded; guest handlers run with the threads/signals work' },
+  { name: 'rt_sigaction', status: 'emulated', args: ['signal', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigaction(p, int(a[0]!), a[1]!, a[2]!, a[3]!), notes: 'handlers run on a Linux signal frame; SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_RESETHAND, SA_NODEFER, SA_RESTORER; the host disposition follows the payload\'s' },
+  { name: 'rt_sigreturn', status: 'emulated', args: [], handler: (p) => sigreturn(p) },
   { name: 'rt_sigprocmask', status: 'emulated', args: ['int', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigprocmask(p, int(a[0]!), a[1]!, a[2]!, a[3]!) },
   { name: 'rt_sigpending', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => (a[1]! > SIGSET_SIZE ? EINVAL : writeSet(p, a[0]!, p.signals.pending & p.signals.blocked) ? 0 : EFAULT) },
   { name: 'sigaltstack', status: 'emulated', args: ['ptr', 'ptr'], handler: (p, a) => sigaltstack(p, a[0]!, a[1]!) },
@@ -104,6 +106,6 @@ export const signalSyscalls: SyscallDef[] = [
     const pid = int(a[0]!);
     return sendSignal(p, pid === 0 || pid === p.pid || pid === -1 ? 'self' : pid, int(a[1]!));
   }, notes: 'to itself: default actions as Linux; other pids: host kill' },
-  { name: 'tkill', status: 'partial', args: ['int', 'signal'], handler: (p, a) => (int(a[0]!) === p.tid ? sendSignal(p, 'self', int(a[1]!)) : -E.ESRCH) },
-  { name: 'tgkill', status: 'partial', args: ['int', 'int', 'signal'], handler: (p, a) => (int(a[0]!) === p.pid && int(a[1]!) === p.tid ? sendSignal(p, 'self', int(a[2]!)) : -E.ESRCH) },
+  { name: 'tkill', status: 'partial', args: ['int', 'signal'], handler: (p, a) => (int(a[0]!) === p.tid ? sendSignal(p, 'self', int(a[1]!), SI_TKILL) : -E.ESRCH) },
+  { name: 'tgkill', status: 'partial', args: ['int', 'int', 'signal'], handler: (p, a) => (int(a[0]!) === p.pid && int(a[1]!) === p.tid ? sendSignal(p, 'self', int(a[2]!), SI_TKILL) : -E.ESRCH) },
 ];

@@ -1,0 +1,161 @@
+// Delivery of signals to the payload and rt_sigreturn. Signals are delivered between guest
+// instructions: at the end of a syscall, after a fault, or after KVM_RUN was interrupted by a host
+// signal. Handlers get Linux's frame (src/km/sigframe.ts) on the guest stack.
+import { native } from '../host/native.js';
+import { NSIG, SIG } from '../host/signals.js';
+import { E } from '../host/errno.js';
+import { SYS } from '../host/sysno.js';
+import { KvmSegment, SREGS_SEGMENT_OFFSET } from '../kvm/abi.js';
+import { SEL, CODE_SIZE } from '../vm/layout.js';
+import { CODE_VA } from '../vm/cpu.js';
+import type { VcpuHandle } from '../vm/machine.js';
+import type { Process } from './process.js';
+import { PayloadKilled } from './exit.js';
+import { SIG_DFL, SIG_IGN, bit, UNBLOCKABLE } from './signals.js';
+import { pushSigframe, popSigframe, initialXsave, SA, type Regs, type FaultRegs } from './sigframe.js';
+
+/** A syscall handler's result meaning "the vCPU's registers were replaced: write no result". */
+export const CONTEXT_REPLACED = -0x40000000;
+
+/** Syscalls that SA_RESTART restarts after a handler (others return EINTR, as on Linux). */
+const RESTARTABLE = new Set<number>([SYS.read, SYS.write, SYS.readv, SYS.writev, SYS.pread64, SYS.pwrite64, SYS.preadv,
+  SYS.pwritev, SYS.open, SYS.openat, SYS.ioctl, SYS.fcntl, SYS.flock, SYS.wait4, SYS.waitid, SYS.accept, SYS.accept4,
+  SYS.connect, SYS.recvfrom, SYS.sendto, SYS.recvmsg, SYS.sendmsg, SYS.futex, SYS.getrandom]);
+
+/** Signals whose host disposition follows the payload's: the others are the monitor's own. */
+const NOT_MIRRORED = new Set<number>([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGFPE, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGSYS,
+  SIG.SIGPIPE, SIG.SIGKILL, SIG.SIGSTOP]);
+
+/** Makes the host disposition of sig follow the payload's, so default actions are the kernel's own. */
+export function mirrorDisposition(sig: number, handler: number): void {
+  if (NOT_MIRRORED.has(sig) || sig < 1 || sig > NSIG) return;
+  native.signalDisposition(sig, handler === SIG_DFL ? 0 : handler === SIG_IGN ? 1 : 2);
+}
+
+/** Moves signals the host caught for the payload into its pending set. */
+export function takeHostSignals(p: Process): boolean {
+  const m = native.signalTake();
+  if (m === 0n) return false;
+  for (let s = 1; s <= NSIG; s++) if (m & bit(s)) p.signals.raise(s, { code: 0 /* SI_USER */ });
+  return true;
+}
+
+function cpl(h: VcpuHandle): number {
+  const s = h.vcpu.getSregs();
+  return s.dv.getUint8(SREGS_SEGMENT_OFFSET.cs + KvmSegment.fields.dpl[0]);
+}
+
+/** Loads a user-mode context into the vCPU (dropping to CPL3 when it is in the exception entry or,
+ * on hardware KVM, in the landing pad at CPL0). */
+export function enterUser(h: VcpuHandle, regs: Regs): void {
+  const s = h.vcpu.getSregs();
+  if (s.dv.getUint8(SREGS_SEGMENT_OFFSET.cs + KvmSegment.fields.dpl[0]) !== 3) {
+    const flat = { base: 0, limit: 0xffffffff, present: 1, dpl: 3, s: 1, g: 1 };
+    s.setSegment('cs', { ...flat, selector: SEL.USER_CS, type: 11, l: 1, db: 0 });
+    s.setSegment('ss', { ...flat, selector: SEL.USER_DS, type: 3, l: 0, db: 1 });
+    h.vcpu.setSregs(s);
+  }
+  h.vcpu.setRegs(regs, true);
+}
+
+/** The user context at the end of a syscall: the vCPU sits in the landing pad, the mailbox holds
+ * the caller's rip/rsp/rflags, rax is the result. */
+export function syscallContext(p: Process, h: VcpuHandle, result: number): Regs {
+  h.vcpu.completePendingExit();
+  const regs = h.vcpu.getRegs() as Regs;
+  const mb = p.mem;
+  const sym = (n: string) => h.mailbox + p.machine.sym(n);
+  regs.rip = mb.readU64(sym('MB_RIP'));
+  regs.rsp = mb.readU64(sym('MB_RSP'));
+  regs.rflags = mb.readU64(sym('MB_RFLAGS'));
+  regs.rcx = regs.rip;
+  regs.r11 = regs.rflags;
+  regs.rax = result;
+  return regs;
+}
+
+export function inGuestCode(rip: number): boolean { return rip >= CODE_VA && rip < CODE_VA + CODE_SIZE; }
+
+/**
+ * Delivers pending unblocked signals on top of `ctx` (the interrupted user context). Returns the
+ * context to load, or null when nothing needed a handler (default actions were taken in place).
+ */
+export function deliverSignals(p: Process, h: VcpuHandle, ctx: Regs, fault?: FaultRegs): Regs | null {
+  let regs: Regs | null = null;
+  for (let next = p.signals.take(); next; next = p.signals.take()) {
+    const { sig, info } = next;
+    const act = p.signals.actions[sig]!;
+    if (act.handler === SIG_IGN) continue;
+    if (act.handler === SIG_DFL) { p.signals.defaultAction(sig); continue; }
+    const cur = regs ?? ctx;
+    const oldMask = p.signals.blocked;
+    const handlerRegs = pushSigframe(p, {
+      sig, handler: act.handler, flags: act.flags, restorer: act.restorer, regs: cur,
+      info: { signo: sig, code: info.code, addr: info.addr, pid: info.pid, uid: info.uid },
+      fault: regs ? undefined : fault,
+      xsave: h.vcpu.getXsave(), xsaveSize: p.machine.cpu.xsaveSize, xcr0: p.machine.cpu.xcr0,
+      oldMask, selectors: { cs: SEL.USER_CS, ss: SEL.USER_DS }, trampoline: p.machine.sigreturnTrampolineVa,
+    });
+    if (!handlerRegs) {
+      // no room for the frame: Linux kills with SIGSEGV
+      throw new PayloadKilled(SIG.SIGSEGV, `cannot write the ${sig} signal frame on the stack`);
+    }
+    p.signals.blocked = (oldMask | act.mask | (act.flags & SA.NODEFER ? 0n : bit(sig))) & ~UNBLOCKABLE;
+    if (act.flags & SA.RESETHAND) { act.handler = SIG_DFL; act.flags &= ~SA.SIGINFO; mirrorDisposition(sig, SIG_DFL); }
+    h.vcpu.setXsave(initialXsave());
+    regs = handlerRegs;
+  }
+  return regs;
+}
+
+/**
+ * Signal work at the end of a syscall `nr` that produced `result`. Returns true when the vCPU's
+ * context was replaced (a handler runs next), false when the landing pad should return normally.
+ */
+export function signalsAfterSyscall(p: Process, h: VcpuHandle, nr: number, result: number): boolean {
+  if (result === -E.EINTR) takeHostSignals(p);
+  if (!p.signals.hasDeliverable) return false;
+  let ctx = syscallContext(p, h, result);
+  const restart = result === -E.EINTR && RESTARTABLE.has(nr);
+  const first = p.signals.actions[lowestReady(p)]!;
+  if (restart && (first.handler === SIG_DFL || first.handler === SIG_IGN || first.flags & SA.RESTART)) {
+    ctx = { ...ctx, rip: ctx.rip - 2, rax: nr };
+  }
+  const regs = deliverSignals(p, h, ctx);
+  enterUser(h, regs ?? ctx);
+  return true;
+}
+
+function lowestReady(p: Process): number {
+  const ready = p.signals.pending & ~p.signals.blocked;
+  for (let s = 1; s <= NSIG; s++) if (ready & bit(s)) return s;
+  return 0;
+}
+
+/** After KVM_RUN was interrupted by a host signal: deliver at the current guest instruction. */
+export function signalsAfterInterrupt(p: Process, h: VcpuHandle): void {
+  takeHostSignals(p);
+  if (!p.signals.hasDeliverable) return;
+  const ctx = h.vcpu.getRegs() as Regs;
+  // inside the landing pad the mailbox is live: deliver at the end of that syscall instead
+  if (inGuestCode(ctx.rip)) return;
+  const regs = deliverSignals(p, h, ctx);
+  if (regs) enterUser(h, regs);
+}
+
+/** rt_sigreturn: restores the context saved by deliverSignals. */
+export function sigreturn(p: Process): number {
+  const h = p.vcpu;
+  const cur = syscallContext(p, h, 0);
+  const f = popSigframe(p, cur.rsp, cur, p.machine.cpu.xsaveSize);
+  if (!f) throw new PayloadKilled(SIG.SIGSEGV, 'rt_sigreturn with an unreadable signal frame');
+  p.signals.blocked = f.mask & ~UNBLOCKABLE;
+  if (f.xsave && h.vcpu.setXsave(f.xsave) < 0) throw new PayloadKilled(SIG.SIGSEGV, 'rt_sigreturn with a corrupt FPU state');
+  const alt = p.signals.altstack;
+  void alt;
+  const regs = p.signals.hasDeliverable ? deliverSignals(p, h, f.regs) ?? f.regs : f.regs;
+  enterUser(h, regs);
+  return CONTEXT_REPLACED;
+}
+
+export { cpl };
