@@ -164,3 +164,14 @@ test('guest pointers outside guest memory are never host pointers', async () => 
   assert.equal(userHostAddr(mem, 0x1000, 2 ** 53), -1, 'length wraps');
   assert.equal(userHostAddr(mem, 0x1000, 16), mem.base + 0x1000);
 });
+
+test('pages without PROT_EXEC carry the execute-disable bit when NX is on', async () => {
+  const { PTE_HI_NX } = await import('../src/vm/pagetables.js');
+  const { as, pt } = space();
+  pt.nxEnabled = true;
+  const a = as.mmap(0, 2 * PAGE_SIZE, RW, ANON, -1, 0);
+  assert.ok(pt.lookupHigh(a) & PTE_HI_NX);
+  assert.equal(as.mprotect(a, PAGE_SIZE, PROT.READ | PROT.EXEC), 0);
+  assert.equal(pt.lookupHigh(a) & PTE_HI_NX, 0);
+  assert.ok(pt.lookupHigh(a + PAGE_SIZE) & PTE_HI_NX);
+});

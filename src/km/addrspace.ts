@@ -87,7 +87,7 @@ export class AddressSpace {
     if (v.prot !== PROT.NONE) {
       this.committed += v.end - v.start;
       this.mem.ensureSlots(v.start, v.end - v.start);
-      this.pt.map(v.start, v.end - v.start, pteFlags(v.prot));
+      this.pt.map(v.start, v.end - v.start, pteFlags(v.prot), v.start, (v.prot & PROT.EXEC) !== 0);
     }
   }
 
@@ -147,8 +147,9 @@ export class AddressSpace {
     for (const v of this.vmas) if (v.start >= start && v.end <= end) this.mem.protect(v.start, v.end - v.start, v.prot);
   }
 
-  initStack(): number {
-    return this.mapFixedAnon(STACK_TOP - STACK_SIZE, STACK_TOP, PROT.READ | PROT.WRITE, '[stack]');
+  /** the main stack; executable only for programs that ask for it (PT_GNU_STACK with PF_X) */
+  initStack(exec = false): number {
+    return this.mapFixedAnon(STACK_TOP - STACK_SIZE, STACK_TOP, PROT.READ | PROT.WRITE | (exec ? PROT.EXEC : 0), '[stack]');
   }
 
   initBrk(start: number): void {
@@ -266,7 +267,7 @@ export class AddressSpace {
       if (v.prot !== PROT.NONE && prot === PROT.NONE) this.committed -= len2;
       v.prot = prot;
       if (prot === PROT.NONE) this.pt.unmap(v.start, len2);
-      else this.pt.map(v.start, len2, pteFlags(prot));
+      else this.pt.map(v.start, len2, pteFlags(prot), v.start, (prot & PROT.EXEC) !== 0);
     }
     return 0;
   }

@@ -9,7 +9,7 @@ import { EXIT, EXIT_NAMES } from '../kvm/abi.js';
 import { Machine, type VcpuHandle } from '../vm/machine.js';
 import { DOORBELL_GPA, STACK_TOP, PAGE_SIZE } from '../vm/layout.js';
 import { RFLAGS_FIXED } from '../vm/cpu.js';
-import type { ElfImage } from '../elf/elf.js';
+import { PT, PF, type ElfImage } from '../elf/elf.js';
 import { loadElf } from '../elf/loader.js';
 import { AT, buildInitialStack } from '../elf/stack.js';
 import { Process, type MonitorOptions } from './process.js';
@@ -42,7 +42,8 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   const machine = new Machine(opts.devicePath);
   const proc = new Process(machine, opts, spec.exePath, spec.argv, spec.envp);
   const { as } = proc;
-  if (as.initStack() < 0) throw new MonitorError('cannot map the initial stack (memory limit too small?)');
+  const execStack = spec.image.phdrs.some((ph) => ph.type === PT.GNU_STACK && (ph.flags & PF.X) !== 0);
+  if (as.initStack(execStack) < 0) throw new MonitorError('cannot map the initial stack (memory limit too small?)');
   const img = loadElf(as, spec.image, spec.file, spec.exePath);
   as.initBrk(img.brk);
   const auxv: [number, number][] = [

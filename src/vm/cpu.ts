@@ -12,7 +12,7 @@ export const CODE_VA = MONITOR_BASE + CODE_OFFSET;
 
 export const CR0 = { PE: 1, MP: 2, ET: 0x10, NE: 0x20, WP: 0x10000, AM: 0x40000, PG: 0x80000000 } as const;
 export const CR4 = { PAE: 1 << 5, OSFXSR: 1 << 9, OSXMMEXCPT: 1 << 10, OSXSAVE: 1 << 18 } as const;
-export const EFER = { SCE: 1, LME: 0x100, LMA: 0x400 } as const;
+export const EFER = { SCE: 1, LME: 0x100, LMA: 0x400, NXE: 0x800 } as const;
 export const RFLAGS_FIXED = 0x2;
 /** flags cleared on `syscall` entry when it runs at CPL0 (hardware KVM): TF, IF, DF */
 export const SYSCALL_FMASK = 0x100 | 0x200 | 0x400;
@@ -81,7 +81,7 @@ export function writeIdt(mem: GuestMemory, stubsVa: number, stride: number): voi
 }
 
 /** Sets the segment and control registers for a vCPU about to run payload code at CPL3. */
-export function configureSregs(s: Sregs, opts: { cr3: number; tss: number; vcpuId: number; gsBase: number; fsBase: number }): void {
+export function configureSregs(s: Sregs, opts: { cr3: number; tss: number; vcpuId: number; gsBase: number; fsBase: number; nx: boolean }): void {
   const flat = { base: 0, limit: 0xffffffff, present: 1, dpl: 3, s: 1, g: 1 };
   s.setSegment('cs', { ...flat, selector: SEL.USER_CS, type: 11, l: 1, db: 0 });
   const data = { ...flat, selector: SEL.USER_DS, type: 3, l: 0, db: 1 };
@@ -95,7 +95,7 @@ export function configureSregs(s: Sregs, opts: { cr3: number; tss: number; vcpuI
   s.set('cr0', (CR0.PE | CR0.MP | CR0.ET | CR0.NE | CR0.WP | CR0.AM | CR0.PG) >>> 0);
   s.set('cr3', opts.cr3);
   s.set('cr4', CR4.PAE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.OSXSAVE);
-  s.set('efer', EFER.SCE | EFER.LME | EFER.LMA);
+  s.set('efer', EFER.SCE | EFER.LME | EFER.LMA | (opts.nx ? EFER.NXE : 0));
 }
 
 export interface CpuFeatures {
@@ -106,6 +106,8 @@ export interface CpuFeatures {
   xsaveSize: number;
   /** guest-physical address width (CPUID 0x80000008 EAX[7:0]) */
   physBits: number;
+  /** execute-disable page protection (CPUID 0x80000001 EDX bit 20) */
+  nx: boolean;
 }
 
 export function cpuFeatures(cpuid: CpuidEntry[]): CpuFeatures {
@@ -122,5 +124,6 @@ export function cpuFeatures(cpuid: CpuidEntry[]): CpuFeatures {
     if (s) xsaveSize = Math.max(xsaveSize, s.ebx + s.eax);
   }
   const physBits = (leaf(0x80000008)?.eax ?? 36) & 0xff;
-  return { cpuid, xcr0, hwcap: l1?.edx ?? 0, xsaveSize, physBits };
+  const nx = ((leaf(0x80000001)?.edx ?? 0) & (1 << 20)) !== 0;
+  return { cpuid, xcr0, hwcap: l1?.edx ?? 0, xsaveSize, physBits, nx };
 }

@@ -56,6 +56,7 @@ export class Machine {
       throw new Error(`the CPU's guest-physical address width is ${this.cpu.physBits} bits; km needs ${MIN_PHYS_BITS}`);
     }
     this.image = loadGuestImage();
+    this.pt.nxEnabled = this.cpu.nx;
     this.setupMonitorArea();
   }
 
@@ -71,8 +72,8 @@ export class Machine {
     if (r < 0) throw new Error(`monitor area: host mmap failed (${-r})`);
     mem.ensureSlots(MONITOR_BASE, MONITOR_SIZE);
     // descriptor tables: supervisor-only; the guest code: user read+execute
-    pt.map(GDT_VA, GDT_SIZE, PTE.RW);
-    pt.map(MONITOR_BASE + IDT_OFFSET, IDT_SIZE, PTE.RW);
+    pt.map(GDT_VA, GDT_SIZE, PTE.RW, GDT_VA, false);
+    pt.map(MONITOR_BASE + IDT_OFFSET, IDT_SIZE, PTE.RW, MONITOR_BASE + IDT_OFFSET, false);
     if (this.image.bin.length > CODE_SIZE) throw new Error('guest image larger than its area');
     mem.write(CODE_VA, this.image.bin);
     pt.map(CODE_VA, CODE_SIZE, PTE.US);
@@ -86,10 +87,10 @@ export class Machine {
     const { mem, pt } = this;
     const block = vcpuBlock(id);
     mem.fill(block, VCPU_DOORBELL_OFFSET, 0);
-    pt.map(block, VCPU_RSP0_TOP, PTE.RW);
+    pt.map(block, VCPU_RSP0_TOP, PTE.RW, block, false);
     const mailbox = block + VCPU_MAILBOX_OFFSET;
-    pt.map(mailbox, PAGE_SIZE, PTE.RW | PTE.US);
-    pt.map(block + VCPU_DOORBELL_OFFSET, PAGE_SIZE, PTE.RW | PTE.US, DOORBELL_GPA);
+    pt.map(mailbox, PAGE_SIZE, PTE.RW | PTE.US, mailbox, false);
+    pt.map(block + VCPU_DOORBELL_OFFSET, PAGE_SIZE, PTE.RW | PTE.US, DOORBELL_GPA, false);
     const tss = writeTss(mem, id, block);
     // the landing pad's private stack is the top of the mailbox page
     mem.writeU64(mailbox + this.sym('MB_STACK'), mailbox + PAGE_SIZE - 64);
@@ -97,7 +98,7 @@ export class Machine {
     const vcpu = this.vm.createVcpu(id);
     vcpu.setCpuid(this.cpu.cpuid);
     const s = vcpu.getSregs();
-    configureSregs(s, { cr3: pt.root, tss, vcpuId: id, gsBase: mailbox, fsBase });
+    configureSregs(s, { cr3: pt.root, tss, vcpuId: id, gsBase: mailbox, fsBase, nx: this.cpu.nx });
     vcpu.setSregs(s);
     if (this.cpu.xcr0) vcpu.setXcr0(this.cpu.xcr0);
     vcpu.setMsrs([

@@ -6,6 +6,8 @@ import { PAGE_SIZE, PT_POOL_BASE, PT_POOL_SIZE, SLOT_CHUNK } from './layout.js';
 import { PROT } from '../host/hostcalls.js';
 
 export const PTE = { P: 1, RW: 2, US: 4, PWT: 8, PCD: 16, A: 32, D: 64, PS: 128, G: 256 } as const;
+/** execute-disable, bit 63: bit 31 of an entry's high word (needs EFER.NXE) */
+export const PTE_HI_NX = 0x80000000;
 const TWO32 = 4294967296;
 const ENTRIES = 512;
 
@@ -62,8 +64,12 @@ export class PageTables {
     return table;
   }
 
+  /** whether leaf entries may carry the execute-disable bit (EFER.NXE is set) */
+  nxEnabled = false;
+
   /** Maps [va, va+len) to guest-physical [gpa, ...) with leaf flags (P is implied). */
-  map(va: number, len: number, flags: number, gpa = va): void {
+  map(va: number, len: number, flags: number, gpa = va, exec = true): void {
+    const nx = !exec && this.nxEnabled ? PTE_HI_NX : 0;
     for (let off = 0; off < len;) {
       const v = va + off;
       const table = this.leafTable(v, true);
@@ -71,7 +77,7 @@ export class PageTables {
       for (; idx < ENTRIES && off < len; idx++, off += PAGE_SIZE) {
         const pa = gpa + off;
         this.mem.writeU32(table + idx * 8, (pa % TWO32) + (flags | PTE.P));
-        this.mem.writeU32(table + idx * 8 + 4, Math.floor(pa / TWO32));
+        this.mem.writeU32(table + idx * 8 + 4, (Math.floor(pa / TWO32) | nx) >>> 0);
       }
     }
   }
@@ -94,6 +100,11 @@ export class PageTables {
   }
 
   /** Leaf entry of va (low 32 bits), 0 when unmapped: for tests and fault reports. */
+  lookupHigh(va: number): number {
+    const table = this.leafTable(va, false);
+    return table < 0 ? 0 : this.mem.readU32(table + (Math.floor(va / PAGE_SIZE) % ENTRIES) * 8 + 4);
+  }
+
   lookup(va: number): number {
     const table = this.leafTable(va, false);
     if (table < 0) return 0;
