@@ -18,7 +18,7 @@ export const mmSyscalls: SyscallDef[] = [
     return p.as.mmap(a[0]!, a[1]!, int(a[2]!), flags, hfd, a[5]!);
   }, notes: 'anonymous private/shared, file-backed private/shared, hints, MAP_FIXED, MAP_FIXED_NOREPLACE; memory counted against --mem-limit' },
   { name: 'munmap', status: 'emulated', args: ['hex', 'size'], handler: (p, a) => p.as.munmap(a[0]!, a[1]!), notes: 'pages go back to the host' },
-  { name: 'mprotect', status: 'emulated', args: ['hex', 'size', 'prot'], handler: (p, a) => p.as.mprotect(a[0]!, a[1]!, int(a[2]!)), notes: 'PROT_EXEC is not enforced separately from PROT_READ' },
+  { name: 'mprotect', status: 'emulated', args: ['hex', 'size', 'prot'], handler: (p, a) => p.as.mprotect(a[0]!, a[1]!, int(a[2]!)), notes: 'PROT_EXEC enforced with the NX bit when the CPU has it' },
   { name: 'mremap', status: 'partial', args: ['hex', 'size', 'size', 'hex', 'hex'], ret: 'hex', handler: (p, a) => p.as.mremap(a[0]!, a[1]!, a[2]!, int(a[3]!), a[4]!), notes: 'grow, shrink, MAYMOVE, FIXED; MREMAP_DONTUNMAP refused (EINVAL)' },
   { name: 'madvise', status: 'partial', args: ['hex', 'size', 'int'], handler: (p, a) => p.as.madvise(a[0]!, a[1]!, int(a[2]!)), notes: 'DONTNEED/FREE/REMOVE discard pages; other advice accepted as hints' },
   { name: 'msync', status: 'passthrough', args: ['hex', 'size', 'hex'], handler: (p, a) => {

@@ -66,10 +66,13 @@ static inline const char *errname(int e) {
 
 static int failures;
 
-/* check("what", cond): prints "what: ok" or "what: FAIL" and counts failures. */
+/* check("what", cond): prints "what: ok", or "what: FAIL" with the current errno as a clue, and
+ * counts failures. */
 static inline void check(const char *what, int ok) {
-  printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  int e = errno;
+  if (ok) printf("%s: ok\n", what);
+  else { printf("%s: FAIL (errno %s)\n", what, errname(e)); failures++; }
+  errno = e;
 }
 
 /* result("what", r): prints the return value, and the errno name when it is -1. */
