@@ -101,7 +101,7 @@ export function deliverSignals(p: Process, h: VcpuHandle, ctx: Regs, fault?: Fau
       throw new PayloadKilled(SIG.SIGSEGV, `cannot write the ${sig} signal frame on the stack`);
     }
     p.signals.blocked = (oldMask | act.mask | (act.flags & SA.NODEFER ? 0n : bit(sig))) & ~UNBLOCKABLE;
-    if (act.flags & SA.RESETHAND) { act.handler = SIG_DFL; act.flags &= ~SA.SIGINFO; mirrorDisposition(sig, SIG_DFL); }
+    if (act.flags & SA.RESETHAND) { act.handler = SIG_DFL; mirrorDisposition(sig, SIG_DFL); }
     h.vcpu.setXsave(initialXsave());
     regs = handlerRegs;
   }
