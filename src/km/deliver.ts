@@ -40,11 +40,6 @@ export function takeHostSignals(p: Process): boolean {
   return true;
 }
 
-function cpl(h: VcpuHandle): number {
-  const s = h.vcpu.getSregs();
-  return s.dv.getUint8(SREGS_SEGMENT_OFFSET.cs + KvmSegment.fields.dpl[0]);
-}
-
 /** Loads a user-mode context into the vCPU (dropping to CPL3 when it is in the exception entry or,
  * on hardware KVM, in the landing pad at CPL0). */
 export function enterUser(h: VcpuHandle, regs: Regs): void {
@@ -151,11 +146,8 @@ export function sigreturn(p: Process): number {
   if (!f) throw new PayloadKilled(SIG.SIGSEGV, 'rt_sigreturn with an unreadable signal frame');
   p.signals.blocked = f.mask & ~UNBLOCKABLE;
   if (f.xsave && h.vcpu.setXsave(f.xsave) < 0) throw new PayloadKilled(SIG.SIGSEGV, 'rt_sigreturn with a corrupt FPU state');
-  const alt = p.signals.altstack;
-  void alt;
   const regs = p.signals.hasDeliverable ? deliverSignals(p, h, f.regs) ?? f.regs : f.regs;
   enterUser(h, regs);
   return CONTEXT_REPLACED;
 }
 
-export { cpl };

@@ -1,7 +1,7 @@
 // Linux's x86-64 signal frame (struct rt_sigframe) on the guest stack: what a handler receives
 // (siginfo, ucontext with the interrupted registers, mask and XSAVE state) and what rt_sigreturn
 // restores. Layouts are Linux's, so handlers that inspect or edit the context work unchanged.
-import { defineLayout } from '../util/struct.js';
+import { defineLayout, getU64 as u64, setU64, writeField } from '../util/struct.js';
 import type { RegName } from '../kvm/abi.js';
 import type { Process } from './process.js';
 
@@ -44,24 +44,6 @@ export type Regs = Record<RegName, number>;
 
 export interface SigInfo { signo: number; code: number; addr?: number; pid?: number; uid?: number }
 export interface FaultRegs { trapno: number; err: number; cr2: number }
-
-function w(p: Process, dv: DataView, layout: { fields: Record<string, readonly [number, string]> }, base: number, name: string, v: number): void {
-  const [off, kind] = layout.fields[name]!;
-  const at = base + off;
-  switch (kind) {
-    case 'i32': dv.setInt32(at, v, true); break;
-    case 'u32': dv.setUint32(at, v >>> 0, true); break;
-    case 'u16': dv.setUint16(at, v, true); break;
-    default: dv.setUint32(at, v % 2 ** 32 >>> 0, true); dv.setUint32(at + 4, Math.floor(v / 2 ** 32) >>> 0, true);
-  }
-  void p;
-}
-
-const u64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
-const setU64 = (dv: DataView, at: number, v: number) => {
-  let lo = v % 2 ** 32; if (lo < 0) lo += 2 ** 32;
-  dv.setUint32(at, lo, true); dv.setUint32(at + 4, Math.floor(v / 2 ** 32) >>> 0, true);
-};
 
 export interface FrameOptions {
   sig: number;
@@ -107,14 +89,14 @@ export function pushSigframe(p: Process, o: FrameOptions): Regs | null {
   dv.setInt32(uc + Ucontext.fields.ss_flags[0], alt.size === 0 || alt.flags !== 0 ? 2 : onAlt ? 1 : 0, true);
   setU64(dv, uc + Ucontext.fields.ss_size[0], alt.size);
   for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) setU64(dv, mc + off, o.regs[name as RegName]);
-  w(p, dv, Sigcontext, mc, 'eflags', o.regs.rflags);
-  w(p, dv, Sigcontext, mc, 'cs', o.selectors.cs);
-  w(p, dv, Sigcontext, mc, 'ss', o.selectors.ss);
-  w(p, dv, Sigcontext, mc, 'err', o.fault?.err ?? 0);
-  w(p, dv, Sigcontext, mc, 'trapno', o.fault?.trapno ?? 0);
-  w(p, dv, Sigcontext, mc, 'oldmask', Number(o.oldMask & 0xffffffffn));
-  w(p, dv, Sigcontext, mc, 'cr2', o.fault?.cr2 ?? 0);
-  w(p, dv, Sigcontext, mc, 'fpstate', fp);
+  writeField(dv, mc + Sigcontext.fields.eflags[0], Sigcontext.fields.eflags[1], o.regs.rflags);
+  writeField(dv, mc + Sigcontext.fields.cs[0], Sigcontext.fields.cs[1], o.selectors.cs);
+  writeField(dv, mc + Sigcontext.fields.ss[0], Sigcontext.fields.ss[1], o.selectors.ss);
+  writeField(dv, mc + Sigcontext.fields.err[0], Sigcontext.fields.err[1], o.fault?.err ?? 0);
+  writeField(dv, mc + Sigcontext.fields.trapno[0], Sigcontext.fields.trapno[1], o.fault?.trapno ?? 0);
+  writeField(dv, mc + Sigcontext.fields.oldmask[0], Sigcontext.fields.oldmask[1], Number(o.oldMask & 0xffffffffn));
+  writeField(dv, mc + Sigcontext.fields.cr2[0], Sigcontext.fields.cr2[1], o.fault?.cr2 ?? 0);
+  writeField(dv, mc + Sigcontext.fields.fpstate[0], Sigcontext.fields.fpstate[1], fp);
   dv.setBigUint64(uc + Ucontext.fields.uc_sigmask[0], o.oldMask, true);
   dv.setInt32(info + Siginfo.fields.si_signo[0], o.sig, true);
   dv.setInt32(info + Siginfo.fields.si_code[0], o.info.code, true);
