@@ -193,7 +193,9 @@ export class AddressSpace {
   mmap(addr: number, len: number, prot: number, flags: number, hostFd: number, offset: number, name = ''): number {
     const type = flags & MAP.TYPE;
     if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) return -E.EINVAL;
-    if (len <= 0 || !Number.isSafeInteger(len)) return -E.EINVAL;
+    if (len === 0) return -E.EINVAL;
+    // a length that is huge as an unsigned value cannot be mapped: Linux says ENOMEM
+    if (len < 0 || !Number.isSafeInteger(len)) return -E.ENOMEM;
     if (prot & ~PROT_MASK & ~PROT_GROWS) return -E.EINVAL;
     const anon = (flags & MAP.ANONYMOUS) !== 0;
     if (!anon && (offset % PAGE_SIZE !== 0 || offset < 0)) return -E.EINVAL;

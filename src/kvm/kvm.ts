@@ -14,7 +14,9 @@ import { StructView, readField, writeField } from '../util/struct.js';
 export class KvmError extends HostError {}
 
 function ioctlOrThrow(fd: number, name: string, req: number, arg: number | ArrayBufferView = 0): number {
-  const r = hostIoctl(fd, req, arg);
+  let r = hostIoctl(fd, req, arg);
+  // a signal (a profiler's, a terminal's) may interrupt set-up ioctls: retry them as QEMU does
+  for (let i = 0; i < 100 && r === -E.EINTR; i++) r = hostIoctl(fd, req, arg);
   if (r < 0) throw new KvmError(`ioctl(${name})`, -r);
   return r;
 }
