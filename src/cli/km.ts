@@ -43,10 +43,16 @@ function fsReason(e: unknown): string {
 function buildEnv(a: KmArgs): string[] {
   const env = new Map<string, string>();
   if (!a.clearEnv) {
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('KM_LAUNCHER_')) env.set(k, v);
-    // the launcher keeps node from loading CA certificates at start; the payload still sees them
-    const saved = process.env.KM_LAUNCHER_NODE_EXTRA_CA_CERTS;
-    if (saved !== undefined) env.set('NODE_EXTRA_CA_CERTS', saved);
+    const original = process.env.KM_LAUNCHER_ENVIRON;
+    if (original !== undefined) {
+      // the environment km was started with, in its order, as the launcher saw it
+      for (const kv of Buffer.from(original, 'base64').toString('utf8').split('\0')) {
+        const i = kv.indexOf('=');
+        if (i > 0) env.set(kv.slice(0, i), kv.slice(i + 1));
+      }
+    } else {
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
+    }
   }
   for (const name of a.unset) env.delete(name);
   for (const kv of a.env) {
