@@ -7,7 +7,7 @@ import { E } from '../host/errno.js';
 import { SYS } from '../host/sysno.js';
 import { KvmSegment, SREGS_SEGMENT_OFFSET } from '../kvm/abi.js';
 import { SEL, CODE_SIZE } from '../vm/layout.js';
-import { CODE_VA } from '../vm/cpu.js';
+import { CODE_VA, USER_CS_SEGMENT, USER_DS_SEGMENT } from '../vm/cpu.js';
 import type { VcpuHandle } from '../vm/machine.js';
 import type { Process } from './process.js';
 import { PayloadKilled } from './exit.js';
@@ -45,9 +45,8 @@ export function takeHostSignals(p: Process): boolean {
 export function enterUser(h: VcpuHandle, regs: Regs): void {
   const s = h.vcpu.getSregs();
   if (s.dv.getUint8(SREGS_SEGMENT_OFFSET.cs + KvmSegment.fields.dpl[0]) !== 3) {
-    const flat = { base: 0, limit: 0xffffffff, present: 1, dpl: 3, s: 1, g: 1 };
-    s.setSegment('cs', { ...flat, selector: SEL.USER_CS, type: 11, l: 1, db: 0 });
-    s.setSegment('ss', { ...flat, selector: SEL.USER_DS, type: 3, l: 0, db: 1 });
+    s.setSegment('cs', USER_CS_SEGMENT);
+    s.setSegment('ss', USER_DS_SEGMENT);
     h.vcpu.setSregs(s);
   }
   h.vcpu.setRegs(regs, true);

@@ -3,9 +3,9 @@
 // entry) or a failure.
 import { E } from '../host/errno.js';
 import { SYS } from '../host/sysno.js';
-import { signalName } from '../host/signals.js';
-import { sys } from '../host/native.js';
-import { EXIT, EXIT_NAMES } from '../kvm/abi.js';
+import { sys, native } from '../host/native.js';
+import { SIG } from '../host/signals.js';
+import { EXIT, EXIT_NAMES, KvmRun } from '../kvm/abi.js';
 import { Machine, type VcpuHandle } from '../vm/machine.js';
 import { DOORBELL_GPA, STACK_TOP, PAGE_SIZE } from '../vm/layout.js';
 import { RFLAGS_FIXED } from '../vm/cpu.js';
@@ -18,11 +18,8 @@ import { readFault } from './faults.js';
 import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser } from './deliver.js';
 import { SIG_DFL, SIG_IGN, bit } from './signals.js';
 import type { Regs } from './sigframe.js';
-import { native } from '../host/native.js';
-import { KvmRun } from '../kvm/abi.js';
 import { DISPATCH } from '../syscalls/table.js';
 import { formatCall, formatResult } from '../syscalls/trace.js';
-import { SIG } from '../host/signals.js';
 
 export interface PayloadSpec {
   /** absolute path of the executable (/proc/self/exe) */

@@ -37,7 +37,8 @@ export class SignalState {
     if (!this.info.has(sig)) this.info.set(sig, info);
   }
 
-  get hasDeliverable(): boolean { return (this.pending & ~this.blocked) !== 0n; }
+  /** cheap when nothing is pending: it is checked after every syscall */
+  get hasDeliverable(): boolean { return this.pending !== 0n && (this.pending & ~this.blocked) !== 0n; }
 
   /** Takes the next unblocked pending signal (synchronous ones first, then the lowest number). */
   take(): { sig: number; info: PendingInfo } | null {

@@ -307,4 +307,3 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'fdatasync', status: P, args: ['fd'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.fdatasync, h); } },
   { name: 'umask', status: P, args: ['mode'], handler: (_p, a) => sys(SYS.umask, a[0]!) },
 ];
-export { E };

@@ -81,10 +81,14 @@ export function writeIdt(mem: GuestMemory, stubsVa: number, stride: number): voi
 }
 
 /** Sets the segment and control registers for a vCPU about to run payload code at CPL3. */
+const FLAT_USER = { base: 0, limit: 0xffffffff, present: 1, dpl: 3, s: 1, g: 1 };
+/** the payload's code and data/stack segments (CPL3, flat) */
+export const USER_CS_SEGMENT = { ...FLAT_USER, selector: SEL.USER_CS, type: 11, l: 1, db: 0 };
+export const USER_DS_SEGMENT = { ...FLAT_USER, selector: SEL.USER_DS, type: 3, l: 0, db: 1 };
+
 export function configureSregs(s: Sregs, opts: { cr3: number; tss: number; vcpuId: number; gsBase: number; fsBase: number; nx: boolean }): void {
-  const flat = { base: 0, limit: 0xffffffff, present: 1, dpl: 3, s: 1, g: 1 };
-  s.setSegment('cs', { ...flat, selector: SEL.USER_CS, type: 11, l: 1, db: 0 });
-  const data = { ...flat, selector: SEL.USER_DS, type: 3, l: 0, db: 1 };
+  s.setSegment('cs', USER_CS_SEGMENT);
+  const data = USER_DS_SEGMENT;
   s.setSegment('ds', data); s.setSegment('es', data); s.setSegment('ss', data);
   s.setSegment('fs', { ...data, base: opts.fsBase });
   s.setSegment('gs', { ...data, base: opts.gsBase });
