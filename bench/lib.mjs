@@ -278,3 +278,93 @@ export function runInteractive(cmd, args, markers, sample, limitMs = timeoutMs()
     child.on('close', (status, signal) => { clearTimeout(timer); resolveRun({ status, signal, stdout, stderr }); });
   });
 }
+
+/** Why km cannot run here, or null: no usable /dev/kvm, or km not built. */
+export function kmUnavailable() {
+  try {
+    accessSync(KVM_DEVICE, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    return `${KVM_DEVICE} is not usable here (${e.code ?? e.message}); run inside tools/qemu-kvm/run-in-vm.sh`;
+  }
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) return 'km is not built (dist/src/cli/main.js missing): run npm run build';
+  return null;
+}
+
+/**
+ * The km side of a benchmark whose native side must still be measured when km cannot run (no
+ * /dev/kvm, or a payload km does not support yet). km is tried anyway, so its own message is what
+ * gets reported. The first failure of each kind of run (its `what`) is emitted as a
+ * {"name":"error","side":"km"} line and later runs of that kind return null; without KVM, every km
+ * run after the first failure returns null. finish() exits 2 when KVM is missing, 1 after any other
+ * km failure, and returns otherwise.
+ */
+export class KmSide {
+  constructor(bench) {
+    this.bench = bench;
+    this.unavailable = kmUnavailable();
+    this.failures = new Map(); // what -> CommandFailed
+  }
+
+  get ok() { return this.failures.size === 0; }
+
+  /** Whether km runs of this kind failed (or all km runs, without KVM). */
+  failed(what) { return this.failures.has(what) || (this.unavailable !== null && this.failures.size > 0); }
+
+  /** Runs bin/km with args; the result, or null when this kind of run failed now or before. */
+  run(what, args, opts) {
+    if (this.failed(what)) return null;
+    try {
+      return run(what, KM, args, opts);
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+      this.failures.set(what, e);
+      const why = this.unavailable ?? 'km failed';
+      emit(this.bench, {
+        name: 'error', side: 'km', error: e.message, reason: why, command: e.command, status: e.status, signal: e.signal,
+        stdout: e.stdout, stderr: e.stderr,
+      });
+      say(`${this.bench}: km side FAILED (${why})${this.unavailable ? '; native figures only' : ''}`);
+      say(`  ${e.message}`);
+      if (e.stderr) say(`  stderr: ${e.stderr.trimEnd().split('\n').slice(-5).join('\n  stderr: ')}`);
+      return null;
+    }
+  }
+
+  /** Why km figures of this kind (or any, without `what`) are missing, or null. */
+  why(what) {
+    if (this.unavailable && this.failures.size) return this.unavailable;
+    const e = what === undefined ? this.failures.values().next().value : this.failures.get(what);
+    if (!e) return null;
+    return `km failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`;
+  }
+
+  finish() {
+    if (this.ok) return;
+    say(`${this.bench}: km figures missing: ${this.unavailable ?? [...this.failures.keys()].map((w) => `${w} (${this.why(w)})`).join('; ')}`);
+    process.exit(this.unavailable?.startsWith(KVM_DEVICE) ? 2 : 1);
+  }
+}
+
+/**
+ * kvm-floor for a benchmark that still reports its native figures without KVM: like runKvmFloor,
+ * but a failure (e.g. no /dev/kvm: kvm-floor prints native_syscall, then fails to open it) is
+ * emitted as a {"bench":"kvm-floor","name":"error"} line instead of thrown. Emits every figure
+ * line; returns { lines, ns(name): a figure or null }.
+ */
+export function tryKvmFloor(path, iterations) {
+  let lines = [];
+  try {
+    const r = runKvmFloor(path, iterations);
+    lines = r.lines;
+    for (const f of lines) emit('kvm-floor', f);
+    if (r.note) { emit('kvm-floor', { name: 'incomplete', note: r.note }); say(r.note); }
+  } catch (e) {
+    if (!(e instanceof CommandFailed)) throw e;
+    lines = jsonLines(e.stdout);
+    for (const f of lines) emit('kvm-floor', f);
+    const msg = e.stderr.trim().split('\n').at(-1) || e.message;
+    emit('kvm-floor', { name: 'error', error: e.message, stderr: e.stderr });
+    say(`kvm-floor FAILED after ${lines.length} figure(s): ${msg}`);
+  }
+  return { lines, ns: (name) => lines.find((f) => f.name === name)?.ns_per_op ?? null };
+}
