@@ -290,6 +290,14 @@ export function kmUnavailable() {
   return null;
 }
 
+/** The line of a failed command's stderr that most likely says why: the first "<who>: <what>"
+ * line (km's own errors, a payload's perror, Go's "runtime: ..." / "fatal error: ..."), else the
+ * last line. */
+function reasonLine(stderr) {
+  const lines = String(stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^[\w. -]+: \S/.test(l)) ?? lines.at(-1) ?? null;
+}
+
 /**
  * The km side of a benchmark whose native side must still be measured when km cannot run (no
  * /dev/kvm, or a payload km does not support yet). km is tried anyway, so its own message is what
@@ -325,7 +333,7 @@ export class KmSide {
       });
       say(`${this.bench}: km side FAILED (${why})${this.unavailable ? '; native figures only' : ''}`);
       say(`  ${e.message}`);
-      if (e.stderr) say(`  stderr: ${e.stderr.trimEnd().split('\n').slice(-5).join('\n  stderr: ')}`);
+      if (e.stderr) say(`  stderr: ${e.stderr.trimEnd().split('\n').slice(0, 5).join('\n  stderr: ')}`);
       return null;
     }
   }
@@ -335,7 +343,7 @@ export class KmSide {
     if (this.unavailable && this.failures.size) return this.unavailable;
     const e = what === undefined ? this.failures.values().next().value : this.failures.get(what);
     if (!e) return null;
-    return `km failed: ${(e.stderr || e.message).trim().split('\n').at(-1)}`;
+    return `km failed: ${reasonLine(e.stderr) ?? e.message}`;
   }
 
   finish() {
