@@ -45,20 +45,32 @@ function muslLibDir(): string {
   return (muslLib = dir);
 }
 
+/**
+ * Extra flags a payload asks for with a line `// build-flags: -pthread -lrt` in its source. They go
+ * after the source file, so libraries are searched after it. For musl-pie (linked by hand with
+ * musl's libc.a, which holds libpthread and librt too) only the flags that are not `-l` options are
+ * used, and only when compiling.
+ */
+function extraFlags(src: string): string[] {
+  const m = /^\/\/ build-flags:(.*)$/m.exec(readFileSync(src, 'utf8'));
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 function compile(src: string, out: string, variant: BuildVariant): void {
   const base = ['-O1', '-Wall', '-Wextra'];
+  const extra = extraFlags(src);
   switch (variant) {
-    case 'musl': tool('musl-gcc', ['-static', ...base, '-o', out, src]); return;
-    case 'glibc': tool('gcc', ['-static', ...base, '-o', out, src]); return;
-    case 'glibc-pie': tool('gcc', ['-static-pie', ...base, '-o', out, src]); return;
-    case 'glibc-dynamic': tool('gcc', [...base, '-o', out, src]); return;
+    case 'musl': tool('musl-gcc', ['-static', ...base, '-o', out, src, ...extra]); return;
+    case 'glibc': tool('gcc', ['-static', ...base, '-o', out, src, ...extra]); return;
+    case 'glibc-pie': tool('gcc', ['-static-pie', ...base, '-o', out, src, ...extra]); return;
+    case 'glibc-dynamic': tool('gcc', [...base, '-o', out, src, ...extra]); return;
     case 'musl-pie': {
       // musl-gcc -static-pie silently links a dynamic executable (its specs replace the link spec),
       // so link by hand: musl's rcrt1.o self-relocates, -static-pie gives ET_DYN without PT_INTERP.
       const lib = muslLibDir();
       const obj = `${out}.o`;
       try {
-        tool('musl-gcc', ['-fPIE', ...base, '-c', '-o', obj, src]);
+        tool('musl-gcc', ['-fPIE', ...base, ...extra.filter((f) => !f.startsWith('-l')), '-c', '-o', obj, src]);
         const gccFile = (f: string) => tool('gcc', [`-print-file-name=${f}`]).trim();
         tool('gcc', ['-static-pie', '-nostdlib', '-o', out,
           join(lib, 'rcrt1.o'), join(lib, 'crti.o'), gccFile('crtbeginS.o'), obj, join(lib, 'libc.a'),
