@@ -2,15 +2,24 @@
  * km_native: the only native code of the monitor. It gives TypeScript what JavaScript cannot
  * reach, and nothing else: a raw system call (ioctl, mmap, KVM_RUN, ... are all made through it),
  * the host address of a JS buffer, a zero-copy ArrayBuffer over a host address range
- * (guest memory, kvm_run), and host signal plumbing (catch, record, kick KVM_RUN). No syscall semantics live here: every decision is in TypeScript.
+ * (guest memory, kvm_run), host signal plumbing (catch, record, kick KVM_RUN), and one host thread
+ * per vCPU for multi-threaded payloads (it runs KVM_RUN or a blocking host call when told, and
+ * reports back). No syscall semantics live here: every decision is in TypeScript.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <linux/kvm.h>
+#include <stddef.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHECK(call)                                                                    \
@@ -110,11 +119,219 @@ static napi_value js_view(napi_env env, napi_callback_info info) {
  */
 static uint64_t host_pending;
 static uint8_t *volatile kick_flag;
+static void wake_dispatcher(void);
 
-static void on_host_signal(int sig) {
+/* what the last instance of each caught signal said about itself: si_code, si_pid, si_uid, si_value */
+static int64_t host_info[65][4];
+
+static void on_host_signal(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    if (sig > 0 && sig <= 64 && si) {
+        host_info[sig][0] = si->si_code;
+        host_info[sig][1] = si->si_code <= 0 || si->si_code == 0x80 ? si->si_pid : 0;
+        host_info[sig][2] = si->si_code <= 0 ? si->si_uid : 0;
+        host_info[sig][3] = si->si_code == SI_QUEUE ? (int64_t)(intptr_t)si->si_value.sival_ptr : 0;
+    }
     __atomic_fetch_or(&host_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
     uint8_t *k = kick_flag;
     if (k) __atomic_store_n(k, 1, __ATOMIC_SEQ_CST);
+    wake_dispatcher();
+}
+
+
+/*
+ * vCPU threads. Shared memory (exposed to TypeScript as one ArrayBuffer) holds a header and one
+ * slot per vCPU. TypeScript fills a slot (command, syscall number and arguments) and posts it; the
+ * slot's thread runs the command (KVM_RUN, or one host syscall that may block only this thread),
+ * stores the result, and pushes the slot number onto the completion ring. The dispatcher (the JS
+ * thread) drains the ring and sleeps on `seq` when it is empty. Both sides spin briefly before
+ * sleeping, because a syscall round trip is usually a few microseconds.
+ *
+ * Slot threads block every signal but KICK_SIG, whose empty handler (no SA_RESTART) interrupts
+ * KVM_RUN (with kvm_run.immediate_exit set first) or a blocking host call with EINTR.
+ */
+#define KICK_SIG (SIGRTMIN + 2)
+#define RING_SIZE 4096
+enum { CMD_RUN = 1, CMD_SYSCALL = 2, CMD_EXIT = 3 };
+
+struct slot {
+    int32_t state;      /* 0: owned by JS; 1: command posted */
+    int32_t cmd;
+    int32_t host_tid;
+    int32_t sleeping;   /* the thread is (about to be) in FUTEX_WAIT on state */
+    int64_t result;
+    int64_t nr;
+    int64_t args[6];
+    int64_t vcpu_fd;
+    int64_t run_addr;
+    int64_t pad[4];
+};
+_Static_assert(sizeof(struct slot) == 128, "struct slot must match src/host/vcpu-threads.ts");
+
+struct header {
+    int32_t seq;        /* bumped on every completion and caught signal */
+    int32_t sleeping;   /* the dispatcher is (about to be) in FUTEX_WAIT on seq */
+    uint32_t tail;      /* next ring index producers take */
+    int32_t pad[13];
+    int32_t ring[RING_SIZE]; /* slot + 1, or 0 when empty */
+};
+_Static_assert(offsetof(struct header, ring) == 64, "struct header must match src/host/vcpu-threads.ts");
+
+static struct header *hdr;
+static struct slot *slots;
+static pthread_t *slot_threads;
+static int32_t nslots;
+static int spin_ns = 50000;
+
+static long futex(int32_t *addr, int op, int32_t val, const struct timespec *ts) {
+    return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void wake_dispatcher(void) {
+    struct header *h = hdr;
+    if (!h) return;
+    __atomic_fetch_add(&h->seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&h->sleeping, __ATOMIC_SEQ_CST)) futex(&h->seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+static void on_kick(int sig) { (void)sig; }
+
+static void *slot_main(void *arg) {
+    struct slot *s = &slots[(intptr_t)arg];
+    int32_t id = (int32_t)(intptr_t)arg;
+    __atomic_store_n(&s->host_tid, (int32_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+    for (;;) {
+        int64_t until = now_ns() + spin_ns;
+        while (!__atomic_load_n(&s->state, __ATOMIC_ACQUIRE)) {
+            if (now_ns() < until) { __builtin_ia32_pause(); continue; }
+            __atomic_store_n(&s->sleeping, 1, __ATOMIC_SEQ_CST);
+            if (!__atomic_load_n(&s->state, __ATOMIC_SEQ_CST)) futex(&s->state, FUTEX_WAIT_PRIVATE, 0, NULL);
+            __atomic_store_n(&s->sleeping, 0, __ATOMIC_SEQ_CST);
+        }
+        int cmd = s->cmd;
+        long r;
+        if (cmd == CMD_RUN) r = ioctl((int)s->vcpu_fd, KVM_RUN, 0);
+        else if (cmd == CMD_SYSCALL) r = syscall(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4], s->args[5]);
+        else r = 0;
+        s->result = r == -1 ? -(int64_t)errno : (int64_t)r;
+        __atomic_store_n(&s->state, 0, __ATOMIC_RELEASE);
+        uint32_t at = __atomic_fetch_add(&hdr->tail, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&hdr->ring[at % RING_SIZE], id + 1, __ATOMIC_SEQ_CST);
+        wake_dispatcher();
+        if (cmd == CMD_EXIT) return NULL;
+    }
+}
+
+/* threadsInit(nslots) -> ArrayBuffer over the header and slots (idempotent) */
+static napi_value js_threads_init(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    if (!hdr) {
+        int64_t n = arg_i64(env, v);
+        if (n <= 0 || n > RING_SIZE) { napi_throw_range_error(env, NULL, "threadsInit: bad slot count"); return NULL; }
+        size_t size = sizeof(struct header) + (size_t)n * sizeof(struct slot);
+        void *mem = NULL;
+        if (posix_memalign(&mem, 4096, size) != 0) { napi_throw_error(env, NULL, "threadsInit: out of memory"); return NULL; }
+        memset(mem, 0, size);
+        slot_threads = calloc((size_t)n, sizeof(pthread_t));
+        nslots = (int32_t)n;
+        slots = (struct slot *)((char *)mem + sizeof(struct header));
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_kick;
+        sigfillset(&sa.sa_mask);
+        sigaction(KICK_SIG, &sa, NULL);
+        const char *spin = getenv("KM_SPIN_NS");
+        if (spin) spin_ns = atoi(spin);
+        __atomic_store_n(&hdr, (struct header *)mem, __ATOMIC_SEQ_CST);
+    }
+    napi_value ab;
+    CHECK(napi_create_external_arraybuffer(env, hdr, sizeof(struct header) + (size_t)nslots * sizeof(struct slot), NULL, NULL, &ab));
+    return ab;
+}
+
+/* threadStart(slot): starts the slot's host thread (signals blocked but KICK_SIG) -> 0 or -errno */
+static napi_value js_thread_start(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    int64_t id = arg_i64(env, v);
+    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, "threadStart: bad slot"); return NULL; }
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, KICK_SIG);
+    sigdelset(&all, SIGSEGV); sigdelset(&all, SIGBUS); sigdelset(&all, SIGFPE); sigdelset(&all, SIGILL);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int r = pthread_create(&slot_threads[id], &attr, slot_main, (void *)(intptr_t)id);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return make_i64(env, r ? -(int64_t)r : 0);
+}
+
+/* post(slot): hands the slot's filled-in command to its thread */
+static napi_value js_post(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    int64_t id = arg_i64(env, v);
+    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, "post: bad slot"); return NULL; }
+    struct slot *s = &slots[id];
+    __atomic_store_n(&s->state, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s->sleeping, __ATOMIC_SEQ_CST)) futex(&s->state, FUTEX_WAKE_PRIVATE, 1, NULL);
+    return NULL;
+}
+
+/* kick(slot): makes the slot's KVM_RUN or blocking host call return (EINTR) soon */
+static napi_value js_kick(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    int64_t id = arg_i64(env, v);
+    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, "kick: bad slot"); return NULL; }
+    struct slot *s = &slots[id];
+    if (s->run_addr) __atomic_store_n((uint8_t *)(uintptr_t)(s->run_addr + offsetof(struct kvm_run, immediate_exit)), 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s->host_tid, __ATOMIC_SEQ_CST)) pthread_kill(slot_threads[id], KICK_SIG);
+    return NULL;
+}
+
+/* waitEvents(seenSeq, timeoutNs): returns when seq moved past seenSeq, a signal was caught, or
+ * the timeout (< 0: none) passed; spins first. Returns the current seq. */
+static napi_value js_wait_events(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    int32_t seen = (int32_t)arg_i64(env, argv[0]);
+    int64_t timeout = arg_i64(env, argv[1]);
+    struct header *h = hdr;
+    if (!h) { napi_throw_error(env, NULL, "waitEvents: threadsInit first"); return NULL; }
+    int64_t start = now_ns(), spin_until = start + (timeout >= 0 && timeout < spin_ns ? timeout : spin_ns);
+    while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) == seen && !__atomic_load_n(&host_pending, __ATOMIC_RELAXED)) {
+        int64_t now = now_ns();
+        if (now < spin_until) { __builtin_ia32_pause(); continue; }
+        if (timeout >= 0 && now - start >= timeout) break;
+        __atomic_store_n(&h->sleeping, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&h->seq, __ATOMIC_SEQ_CST) == seen && !__atomic_load_n(&host_pending, __ATOMIC_SEQ_CST)) {
+            struct timespec ts, *tp = NULL;
+            if (timeout >= 0) {
+                int64_t left = timeout - (now - start);
+                ts.tv_sec = left / 1000000000; ts.tv_nsec = left % 1000000000; tp = &ts;
+            }
+            futex(&h->seq, FUTEX_WAIT_PRIVATE, seen, tp);
+        }
+        __atomic_store_n(&h->sleeping, 0, __ATOMIC_SEQ_CST);
+    }
+    return make_i64(env, __atomic_load_n(&h->seq, __ATOMIC_SEQ_CST));
 }
 
 /* signalDisposition(sig, mode): 0 default, 1 ignore, 2 catch */
@@ -126,7 +343,12 @@ static napi_value js_signal_disposition(napi_env env, napi_callback_info info) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigfillset(&sa.sa_mask);
-    sa.sa_handler = mode == 2 ? on_host_signal : mode == 1 ? SIG_IGN : SIG_DFL;
+    if (mode == 2) {
+        sa.sa_sigaction = on_host_signal;
+        sa.sa_flags = SA_SIGINFO;
+    } else {
+        sa.sa_handler = mode == 1 ? SIG_IGN : SIG_DFL;
+    }
     int r = sigaction((int)sig, &sa, NULL);
     return make_i64(env, r < 0 ? -(int64_t)errno : 0);
 }
@@ -138,6 +360,18 @@ static napi_value js_signal_take(napi_env env, napi_callback_info info) {
     napi_value r;
     CHECK(napi_create_bigint_uint64(env, m, &r));
     return r;
+}
+
+/* signalInfo(sig) -> [si_code, si_pid, si_uid, si_value] of the last caught instance of sig */
+static napi_value js_signal_info(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v, arr;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    int64_t sig = arg_i64(env, v);
+    if (sig < 1 || sig > 64) { napi_throw_range_error(env, NULL, "signalInfo: bad signal"); return NULL; }
+    CHECK(napi_create_array_with_length(env, 4, &arr));
+    for (uint32_t i = 0; i < 4; i++) CHECK(napi_set_element(env, arr, i, make_i64(env, host_info[sig][i])));
+    return arr;
 }
 
 /* setKickAddress(addr): the byte a caught signal sets to 1 (kvm_run.immediate_exit); 0 = none */
@@ -156,7 +390,13 @@ static napi_value init(napi_env env, napi_value exports) {
         {"view", NULL, js_view, NULL, NULL, NULL, napi_default, NULL},
         {"signalDisposition", NULL, js_signal_disposition, NULL, NULL, NULL, napi_default, NULL},
         {"signalTake", NULL, js_signal_take, NULL, NULL, NULL, napi_default, NULL},
+        {"signalInfo", NULL, js_signal_info, NULL, NULL, NULL, napi_default, NULL},
         {"setKickAddress", NULL, js_set_kick_address, NULL, NULL, NULL, napi_default, NULL},
+        {"threadsInit", NULL, js_threads_init, NULL, NULL, NULL, napi_default, NULL},
+        {"threadStart", NULL, js_thread_start, NULL, NULL, NULL, napi_default, NULL},
+        {"post", NULL, js_post, NULL, NULL, NULL, napi_default, NULL},
+        {"kick", NULL, js_kick, NULL, NULL, NULL, napi_default, NULL},
+        {"waitEvents", NULL, js_wait_events, NULL, NULL, NULL, napi_default, NULL},
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
     return exports;

@@ -12,6 +12,7 @@ export const KM_OPTIONS = {
   stats: { type: 'boolean', short: 'S' },
   verbose: { type: 'boolean', short: 'v' },
   'mem-limit': { type: 'string', short: 'm' },
+  'max-threads': { type: 'string' },
   argv0: { type: 'string' },
   device: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -26,6 +27,7 @@ export interface KmArgs {
   stats: boolean;
   verbose: boolean;
   memLimit: number | null;
+  maxThreads: number | null;
   argv0: string | null;
   device: string;
   help: boolean;
@@ -40,6 +42,11 @@ export function parseSize(s: string): number {
   if (!m) throw new UsageError(`invalid size '${s}' (use e.g. 512M, 2G)`);
   const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   return Number(m[1]) * mult;
+}
+
+function parseCount(s: string, what: string): number {
+  if (!/^\d+$/.test(s.trim()) || Number(s) < 1) throw new UsageError(`invalid --${what} '${s}' (a positive integer)`);
+  return Number(s);
 }
 
 /** Splits argv at the executable: [km options..., executable, payload args...]. */
@@ -74,6 +81,7 @@ export function parseKmArgs(argv: string[]): KmArgs {
     stats: values.stats ?? false,
     verbose: values.verbose ?? false,
     memLimit: values['mem-limit'] !== undefined ? parseSize(values['mem-limit']) : null,
+    maxThreads: values['max-threads'] !== undefined ? parseCount(values['max-threads'], 'max-threads') : null,
     argv0: values.argv0 ?? null,
     device: values.device ?? '/dev/kvm',
     help: values.help ?? false,
@@ -93,6 +101,8 @@ Options:
   -i, --clear-env        start the payload with an empty environment (then apply --env)
   -m, --mem-limit SIZE   cap on guest memory, e.g. 512M or 2G (default: physical memory);
                          past it the payload's allocations fail with ENOMEM
+      --max-threads N    most threads (vCPUs) the payload may have at once; past it clone
+                         fails with EAGAIN (default and ceiling: what KVM and km allow)
       --argv0 NAME       argv[0] for the payload (default: the executable as given)
   -V, --trace            print each system call, decoded, with its result, to stderr
   -S, --stats            print system call counts and time at exit, to stderr

@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<void> {
     exePath: resolve(path), execfn: given, image, file,
     argv: [a.argv0 ?? given, ...a.payloadArgs], envp: env,
   }, {
-    trace: a.trace, stats: a.stats, verbose: a.verbose,
+    trace: a.trace, stats: a.stats, verbose: a.verbose, maxThreads: a.maxThreads ?? 0,
     memLimit: a.memLimit ?? totalmem(), devicePath: a.device, logFd: -1,
   });
 }

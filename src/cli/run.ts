@@ -5,7 +5,7 @@ import { SYS } from '../host/sysno.js';
 import { HostError } from '../host/hostcalls.js';
 import { errnoMessage } from '../host/errno.js';
 import { dieBySignal, signalName } from '../host/signals.js';
-import { startPayload, runVcpu, type PayloadSpec } from '../km/monitor.js';
+import { startPayload, type PayloadSpec } from '../km/monitor.js';
 import { PayloadExit, PayloadKilled, MonitorError } from '../km/exit.js';
 import { KvmError } from '../kvm/kvm.js';
 import type { MonitorOptions, Process } from '../km/process.js';
@@ -38,10 +38,12 @@ export function runPayloadToEnd(spec: PayloadSpec, opts: MonitorOptions): never 
   try {
     const started = startPayload(spec, opts);
     proc = started.proc;
-    runVcpu(started.proc, started.proc.vcpu);
+    return started.proc.sched.run(started.main);
   } catch (e) {
     if (e instanceof PayloadExit) {
       if (proc && opts.stats) printStats(proc);
+      // other vCPU threads may be running: end the process at once, without node's teardown
+      if (proc?.sched.threaded) sys(SYS.exit_group, e.status);
       process.exit(e.status);
     }
     if (e instanceof PayloadKilled) {

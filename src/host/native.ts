@@ -15,8 +15,20 @@ export interface NativeAddon {
   signalDisposition(sig: number, mode: 0 | 1 | 2): number;
   /** caught signals since the last call, bit (sig - 1) */
   signalTake(): bigint;
+  /** [si_code, si_pid, si_uid, si_value] of the last caught instance of sig */
+  signalInfo(sig: number): [number, number, number, number];
   /** byte set to 1 when a signal is caught (kvm_run.immediate_exit), 0 for none */
   setKickAddress(address: number): void;
+  /** vCPU threads (see src/host/vcpu-threads.ts): the shared header + slots, created once */
+  threadsInit(slots: number): ArrayBuffer;
+  /** starts the host thread of a slot; 0 or -errno */
+  threadStart(slot: number): number;
+  /** hands the slot's command to its thread */
+  post(slot: number): void;
+  /** interrupts the slot's KVM_RUN or blocking host call (EINTR) */
+  kick(slot: number): void;
+  /** sleeps until the event sequence moves past `seen`, a signal is caught, or timeoutNs (< 0: none) */
+  waitEvents(seen: number, timeoutNs: number): number;
 }
 
 // Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs

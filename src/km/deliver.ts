@@ -14,6 +14,8 @@ import { PayloadKilled } from './exit.js';
 import { SIG_DFL, SIG_IGN, bit, UNBLOCKABLE } from './signals.js';
 import { pushSigframe, popSigframe, initialXsave, SA, type Regs, type FaultRegs } from './sigframe.js';
 
+const SI_QUEUE = -1;
+
 /** A syscall handler's result meaning "the vCPU's registers were replaced: write no result". */
 export const CONTEXT_REPLACED = -0x40000000;
 
@@ -36,7 +38,11 @@ export function mirrorDisposition(sig: number, handler: number): void {
 export function takeHostSignals(p: Process): boolean {
   const m = native.signalTake();
   if (m === 0n) return false;
-  for (let s = 1; s <= NSIG; s++) if (m & bit(s)) p.signals.raise(s, { code: 0 /* SI_USER */ });
+  for (let s = 1; s <= NSIG; s++) {
+    if (!(m & bit(s))) continue;
+    const [code, pid, uid, value] = native.signalInfo(s);
+    p.procSignals.raise(s, code === SI_QUEUE ? { code, pid, uid, value } : code <= 0 ? { code, pid, uid } : { code });
+  }
   return true;
 }
 
@@ -56,6 +62,12 @@ export function enterUser(h: VcpuHandle, regs: Regs): void {
  * the caller's rip/rsp/rflags, rax is the result. */
 export function syscallContext(p: Process, h: VcpuHandle, result: number): Regs {
   h.vcpu.completePendingExit();
+  return syscallContextRegs(p, h, result);
+}
+
+/** The same context read without completing the exit (the landing pad has not touched the
+ * general registers before the doorbell): for copying it, not for replacing it. */
+export function syscallContextRegs(p: Process, h: VcpuHandle, result: number): Regs {
   const regs = h.vcpu.getRegs() as Regs;
   const mb = p.mem;
   const sym = (n: string) => h.mailbox + p.machine.sym(n);
@@ -82,10 +94,12 @@ export function deliverSignals(p: Process, h: VcpuHandle, ctx: Regs, fault?: Fau
     if (act.handler === SIG_IGN) continue;
     if (act.handler === SIG_DFL) { p.signals.defaultAction(sig); continue; }
     const cur = regs ?? ctx;
-    const oldMask = p.signals.blocked;
+    // after sigsuspend/ppoll/pselect6 the frame saves the mask from before the call
+    const oldMask = p.signals.savedMask ?? p.signals.blocked;
+    p.signals.savedMask = null;
     const handlerRegs = pushSigframe(p, {
       sig, handler: act.handler, flags: act.flags, restorer: act.restorer, regs: cur,
-      info: { signo: sig, code: info.code, addr: info.addr, pid: info.pid, uid: info.uid },
+      info,
       fault: regs ? undefined : fault,
       xsave: h.vcpu.getXsave(), xsaveSize: p.machine.cpu.xsaveSize, xcr0: p.machine.cpu.xcr0,
       oldMask, selectors: { cs: SEL.USER_CS, ss: SEL.USER_DS }, trampoline: p.machine.sigreturnTrampolineVa,

@@ -9,3 +9,8 @@ export class PayloadKilled {
 
 /** A condition the monitor cannot continue from (KVM failure, broken invariant). */
 export class MonitorError extends Error {}
+
+/** One thread ends (exit with other threads alive); the scheduler retires it. */
+export class ThreadExit {
+  constructor(readonly status: number) {}
+}

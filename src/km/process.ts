@@ -8,12 +8,17 @@ import { Machine, type VcpuHandle } from '../vm/machine.js';
 import { GuestMemory, userHostAddr } from '../vm/guestmem.js';
 import { AddressSpace } from './addrspace.js';
 import { FdTable } from './fdtable.js';
-import { SignalState } from './signals.js';
+import { ProcessSignals, type ThreadSignals } from './signals.js';
+import type { Thread } from './thread.js';
+import type { Scheduler } from './scheduler.js';
+import type { PosixTimer } from './timers.js';
 import { Rlimits, RLIMIT } from './rlimits.js';
 import { PAGE_SIZE } from '../vm/layout.js';
 
 export interface MonitorOptions {
   trace: boolean;
+  /** most threads the payload may have at once (clone fails with EAGAIN beyond) */
+  maxThreads: number;
   stats: boolean;
   verbose: boolean;
   memLimit: number;
@@ -30,32 +35,46 @@ export class Process {
   readonly mem: GuestMemory;
   readonly as: AddressSpace;
   readonly fds = new FdTable();
-  readonly signals = new SignalState();
+  readonly procSignals = new ProcessSignals();
+  /** live threads by guest tid; the main thread's tid is the pid */
+  readonly threads = new Map<number, Thread>();
+  /** the thread whose exit the monitor is handling */
+  cur!: Thread;
+  sched!: Scheduler;
+  private lastTid: number;
   readonly rlimits = new Rlimits();
   /** PR_SET_NAME */
   comm = '';
   pdeathsig = 0;
   readonly pid: number;
   readonly stats = new Map<number, SyscallStat>();
+  /** POSIX timers by id */
+  readonly timers = new Map<number, PosixTimer>();
   /** a host scratch area with a stable address, for argument translation (iovecs, pollfds) */
   readonly scratch = Buffer.alloc(256 * 1024);
   readonly scratchAddr: number;
   auxv: [number, number][] = [];
-  clearChildTid = 0;
-  robustList = 0;
-  fsBase = 0;
-  vcpu!: VcpuHandle;
 
   constructor(readonly machine: Machine, readonly opts: MonitorOptions, readonly exePath: string, readonly argv: string[], readonly envp: string[]) {
     this.mem = machine.mem;
     this.as = new AddressSpace(machine.mem, machine.pt, opts.memLimit);
     this.pid = sys(SYS.getpid);
+    this.lastTid = this.pid;
     this.scratchAddr = native.addressOf(this.scratch);
     this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);
     this.fds.adoptStdio();
   }
 
-  get tid(): number { return this.pid; }
+  get tid(): number { return this.cur.tid; }
+  get vcpu(): VcpuHandle { return this.cur.h; }
+  /** the current thread's view of the signal state */
+  get signals(): ThreadSignals { return this.cur.sig; }
+  /** a thread id no live thread has (guest tids are the monitor's, above the pid) */
+  newTid(): number {
+    do this.lastTid = this.lastTid >= 0x3fffffff ? this.pid + 1 : this.lastTid + 1;
+    while (this.threads.has(this.lastTid));
+    return this.lastTid;
+  }
 
   /** host address of a monitor-owned buffer passed to a host call */
   scratchAddrFor(b: Uint8Array): number { return native.addressOf(b); }

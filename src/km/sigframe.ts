@@ -4,6 +4,7 @@
 import { defineLayout, getU64 as u64, setU64, writeField } from '../util/struct.js';
 import type { RegName } from '../kvm/abi.js';
 import type { Process } from './process.js';
+import type { PendingInfo } from './signals.js';
 
 /** struct rt_sigframe: pretcode, ucontext, siginfo; the FPU state sits above it, 64-byte aligned */
 export const RtSigframe = { PRETCODE: 0, UC: 8, INFO: 8 + 304, SIZE: 8 + 304 + 128 } as const;
@@ -25,8 +26,29 @@ export const Sigcontext = defineLayout(256, {
 /** siginfo_t: the common head and the fields km fills */
 export const Siginfo = defineLayout(128, {
   si_signo: [0, 'i32'], si_errno: [4, 'i32'], si_code: [8, 'i32'], si_pid: [16, 'i32'], si_uid: [20, 'u32'],
-  si_addr: [16, 'u64'],
+  si_addr: [16, 'u64'], si_timerid: [16, 'i32'], si_overrun: [20, 'i32'], si_value: [24, 'u64'],
 } as const);
+/** siginfo_t bytes for a signal as the kernel fills them for its si_code */
+export function encodeSiginfo(sig: number, info: PendingInfo): Uint8Array {
+  const b = new Uint8Array(Siginfo.size);
+  if (info.raw) b.set(info.raw.subarray(0, Siginfo.size));
+  const dv = new DataView(b.buffer);
+  dv.setInt32(Siginfo.fields.si_signo[0], sig, true);
+  if (info.raw) return b;
+  dv.setInt32(Siginfo.fields.si_code[0], info.code, true);
+  if (info.addr !== undefined) setU64(dv, Siginfo.fields.si_addr[0], info.addr);
+  else if (info.timerid !== undefined) {
+    dv.setInt32(Siginfo.fields.si_timerid[0], info.timerid, true);
+    dv.setInt32(Siginfo.fields.si_overrun[0], info.overrun ?? 0, true);
+    setU64(dv, Siginfo.fields.si_value[0], info.value ?? 0);
+  } else if (info.pid !== undefined) {
+    dv.setInt32(Siginfo.fields.si_pid[0], info.pid, true);
+    dv.setUint32(Siginfo.fields.si_uid[0], info.uid ?? 0, true);
+    if (info.value !== undefined) setU64(dv, Siginfo.fields.si_value[0], info.value);
+  }
+  return b;
+}
+
 /** struct _fpx_sw_bytes in the XSAVE image's software-reserved area */
 const FPX_SW_OFFSET = 464;
 const FP_XSTATE_MAGIC1 = 0x46505853;
@@ -42,7 +64,6 @@ const RED_ZONE = 128;
 
 export type Regs = Record<RegName, number>;
 
-export interface SigInfo { signo: number; code: number; addr?: number; pid?: number; uid?: number }
 export interface FaultRegs { trapno: number; err: number; cr2: number }
 
 export interface FrameOptions {
@@ -52,7 +73,7 @@ export interface FrameOptions {
   restorer: number;
   /** the interrupted context */
   regs: Regs;
-  info: SigInfo;
+  info: PendingInfo;
   fault?: FaultRegs;
   /** the interrupted FPU state (kvm_xsave image) */
   xsave: Uint8Array;
@@ -98,13 +119,7 @@ export function pushSigframe(p: Process, o: FrameOptions): Regs | null {
   writeField(dv, mc + Sigcontext.fields.cr2[0], Sigcontext.fields.cr2[1], o.fault?.cr2 ?? 0);
   writeField(dv, mc + Sigcontext.fields.fpstate[0], Sigcontext.fields.fpstate[1], fp);
   dv.setBigUint64(uc + Ucontext.fields.uc_sigmask[0], o.oldMask, true);
-  dv.setInt32(info + Siginfo.fields.si_signo[0], o.sig, true);
-  dv.setInt32(info + Siginfo.fields.si_code[0], o.info.code, true);
-  if (o.info.addr !== undefined) setU64(dv, info + Siginfo.fields.si_addr[0], o.info.addr);
-  else if (o.info.pid !== undefined) {
-    dv.setInt32(info + Siginfo.fields.si_pid[0], o.info.pid, true);
-    dv.setUint32(info + Siginfo.fields.si_uid[0], o.info.uid ?? 0, true);
-  }
+  buf.set(encodeSiginfo(o.sig, o.info), info);
   buf.set(o.xsave.subarray(0, o.xsaveSize), fpo);
   dv.setUint32(fpo + FPX_SW_OFFSET, FP_XSTATE_MAGIC1, true);
   dv.setUint32(fpo + FPX_SW_OFFSET + 4, o.xsaveSize + 4, true);

@@ -1,13 +1,23 @@
-// Signal dispositions, the signal mask and pending signals of the payload (one thread for now).
-// Pending signals are delivered by src/km/deliver.ts when the vCPU is between instructions:
-// default actions as on Linux (terminate, core, ignore, stop), handlers on a Linux signal frame.
+// Signal state of the payload: dispositions and process-directed pending signals are shared by all
+// threads (ProcessSignals); the mask, thread-directed pending signals and the alternate stack are
+// each thread's own (ThreadSignals). Pending signals are delivered by src/km/deliver.ts when a vCPU
+// is between instructions: default actions as on Linux (terminate, core, ignore, stop), handlers on
+// a Linux signal frame.
 import { NSIG, SIG } from '../host/signals.js';
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { PayloadKilled } from './exit.js';
 
 export interface SigAction { handler: number; flags: number; restorer: number; mask: bigint }
-export interface PendingInfo { code: number; addr?: number; pid?: number; uid?: number }
+/** what siginfo_t says about a pending signal; `raw` is a complete siginfo from rt_sigqueueinfo */
+export interface PendingInfo {
+  code: number; addr?: number; pid?: number; uid?: number;
+  /** sigval (SI_QUEUE, SI_TIMER) */
+  value?: number; timerid?: number; overrun?: number;
+  raw?: Uint8Array;
+  /** called when the signal is taken for delivery (timers count overruns until then) */
+  onTake?: () => void;
+}
 
 export const SIG_DFL = 0;
 export const SIG_IGN = 1;
@@ -15,47 +25,66 @@ export const SIG_IGN = 1;
 const IGNORED_BY_DEFAULT = new Set<number>([SIG.SIGCHLD, SIG.SIGCONT, SIG.SIGURG, SIG.SIGWINCH]);
 const STOP_BY_DEFAULT = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 export const UNBLOCKABLE = (1n << BigInt(SIG.SIGKILL - 1)) | (1n << BigInt(SIG.SIGSTOP - 1));
+const SYNCHRONOUS = [SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGFPE];
+/** real-time signals queue (each sent instance is delivered); standard ones coalesce */
+const SIGRTMIN = 32;
 
 export const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
 
-export class SignalState {
-  readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
-  blocked = 0n;
-  pending = 0n;
-  readonly info = new Map<number, PendingInfo>();
-  altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+/** A set of pending signals with their siginfo (queued for real-time signals). */
+export class PendingSet {
+  mask = 0n;
+  private readonly queue = new Map<number, PendingInfo[]>();
 
-  private ignored(sig: number): boolean {
+  add(sig: number, info: PendingInfo): void {
+    const q = this.queue.get(sig);
+    if (!q) this.queue.set(sig, [info]);
+    else if (sig >= SIGRTMIN) q.push(info);
+    this.mask |= bit(sig);
+  }
+
+  /** takes one instance of sig (the mask bit stays while more are queued) */
+  remove(sig: number): PendingInfo {
+    const q = this.queue.get(sig);
+    const info = q?.shift() ?? { code: 0 };
+    if (!q || q.length === 0) { this.queue.delete(sig); this.mask &= ~bit(sig); }
+    info.onTake?.();
+    return info;
+  }
+
+  discard(sig: number): void { this.queue.delete(sig); this.mask &= ~bit(sig); }
+}
+
+/** The lowest signal in `ready`, synchronous (fault) signals first, as Linux picks them. */
+export function firstSignal(ready: bigint): number {
+  if (!ready) return 0;
+  for (const s of SYNCHRONOUS) if (ready & bit(s)) return s;
+  for (let s = 1; s <= NSIG; s++) if (ready & bit(s)) return s;
+  return 0;
+}
+
+export class ProcessSignals {
+  readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
+  readonly shared = new PendingSet();
+  readonly threads = new Set<ThreadSignals>();
+
+  ignored(sig: number): boolean {
     const h = this.actions[sig]!.handler;
     return h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig));
   }
 
-  /** Posts a signal to the payload (from itself, from outside, or from a fault). */
-  raise(sig: number, info: PendingInfo = { code: 0 }): void {
-    if (sig !== SIG.SIGKILL && sig !== SIG.SIGSTOP && this.ignored(sig)) return;
-    this.pending |= bit(sig);
-    if (!this.info.has(sig)) this.info.set(sig, info);
-  }
-
-  /** cheap when nothing is pending: it is checked after every syscall */
-  get hasDeliverable(): boolean { return this.pending !== 0n && (this.pending & ~this.blocked) !== 0n; }
-
-  /** Takes the next unblocked pending signal (synchronous ones first, then the lowest number). */
-  take(): { sig: number; info: PendingInfo } | null {
-    const ready = this.pending & ~this.blocked;
-    if (!ready) return null;
-    let sig = 0;
-    for (const s of [SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGFPE]) if (ready & bit(s)) { sig = s; break; }
-    if (!sig) for (let s = 1; s <= NSIG; s++) if (ready & bit(s)) { sig = s; break; }
-    this.pending &= ~bit(sig);
-    const info = this.info.get(sig) ?? { code: 0 };
-    this.info.delete(sig);
-    return { sig, info };
+  /** Posts a process-directed signal (kill, a host signal, a process timer). */
+  raise(sig: number, info: PendingInfo = { code: 0 }): boolean {
+    if (sig !== SIG.SIGKILL && sig !== SIG.SIGSTOP && this.ignored(sig)) return false;
+    this.shared.add(sig, info);
+    return true;
   }
 
   /** Drops pending signals whose disposition became "ignore" (as Linux does on sigaction). */
   discardIgnored(sig: number): void {
-    if (this.ignored(sig)) { this.pending &= ~bit(sig); this.info.delete(sig); }
+    if (!this.ignored(sig)) return;
+    this.shared.discard(sig);
+    for (const t of this.threads) t.own.discard(sig);
   }
 
   /** The default action of sig: returns normally for ignore/stop, throws for terminate/core. */
@@ -64,4 +93,44 @@ export class SignalState {
     if (STOP_BY_DEFAULT.has(sig)) { sys(SYS.kill, sys(SYS.getpid), SIG.SIGSTOP); return; }
     throw new PayloadKilled(sig, 'default action');
   }
+}
+
+export class ThreadSignals {
+  blocked = 0n;
+  /** the mask to restore after the handler of a signal that ended sigsuspend/ppoll/pselect6 */
+  savedMask: bigint | null = null;
+  readonly own = new PendingSet();
+  altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+
+  constructor(readonly proc: ProcessSignals) { proc.threads.add(this); }
+
+  get actions(): SigAction[] { return this.proc.actions; }
+  /** thread-directed and process-directed pending signals */
+  get pending(): bigint { return this.own.mask | this.proc.shared.mask; }
+
+  /** Posts a thread-directed signal (tgkill, a fault, SIGPIPE). */
+  raise(sig: number, info: PendingInfo = { code: 0 }): boolean {
+    if (sig !== SIG.SIGKILL && sig !== SIG.SIGSTOP && this.proc.ignored(sig)) return false;
+    this.own.add(sig, info);
+    return true;
+  }
+
+  /** cheap when nothing is pending: it is checked after every syscall */
+  get hasDeliverable(): boolean {
+    const p = this.own.mask | this.proc.shared.mask;
+    return p !== 0n && (p & ~this.blocked) !== 0n;
+  }
+
+  /** Takes a pending signal of `among` (default: the unblocked ones), thread-directed first. */
+  take(among = ~this.blocked): { sig: number; info: PendingInfo } | null {
+    const mine = this.own.mask & among;
+    if (mine) { const sig = firstSignal(mine); return { sig, info: this.own.remove(sig) }; }
+    const shared = this.proc.shared.mask & among;
+    if (shared) { const sig = firstSignal(shared); return { sig, info: this.proc.shared.remove(sig) }; }
+    return null;
+  }
+
+  discardIgnored(sig: number): void { this.proc.discardIgnored(sig); }
+  defaultAction(sig: number): void { this.proc.defaultAction(sig); }
+  detach(): void { this.proc.threads.delete(this); }
 }

@@ -35,7 +35,7 @@ export const IOCTL = {
 } as const;
 
 export const CAP = {
-  USER_MEMORY: 3, NR_MEMSLOTS: 10, MAX_VCPUS: 66, XSAVE: 55, XCRS: 56, SYNC_REGS: 74,
+  USER_MEMORY: 3, NR_VCPUS: 9, NR_MEMSLOTS: 10, MAX_VCPUS: 66, XSAVE: 55, XCRS: 56, SYNC_REGS: 74,
   IMMEDIATE_EXIT: 136,
 } as const;
 
@@ -67,6 +67,7 @@ export const KvmRun = defineLayout(0x130, {
   io_count: [36, 'u32'],
   io_data_offset: [40, 'u64'],
   fail_entry_reason: [32, 'u64'],
+  hardware_exit_reason: [32, 'u64'],
   internal_suberror: [32, 'u32'],
   memory_fault_flags: [32, 'u64'],
   memory_fault_gpa: [40, 'u64'],

@@ -5,6 +5,7 @@ import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
 import { F, FD_CLOEXEC } from '../km/fdtable.js';
 import { procReadlink } from '../km/procfs.js';
+import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
 import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath } from './args.js';
@@ -18,46 +19,47 @@ const IOV_MAX = 1024;
 // ---- read / write ----
 
 function rw(nr: number) {
-  return (p: Process, a: Args): number => {
+  return (p: Process, a: Args): number | HostCall => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
     const len = a[2]!;
     if (len < 0) return EINVAL;
     const buf = p.hostPtr(a[1]!, len);
     if (buf < 0) return EFAULT;
-    return nr === SYS.read || nr === SYS.write ? sys(nr, h, buf, len) : sys(nr, h, buf, len, a[3]!);
+    // pipes, terminals and sockets may block: the call runs on the thread's own host thread
+    return new HostCall(nr, [h, buf, len, a[3]!]);
   };
 }
 
-/** Copies a guest iovec array into the scratch area with host addresses; returns -errno or 0. */
-export function translateIovec(p: Process, iov: number, cnt: number, scratchOff = 0): number {
+/** A guest iovec array as a host one (host addresses); -errno on bad input. */
+export function translateIovec(p: Process, iov: number, cnt: number): Buffer | number {
   if (cnt < 0 || cnt > IOV_MAX) return EINVAL;
-  if (cnt === 0) return 0;
+  const d = Buffer.alloc(Math.max(cnt, 1) * 16);
+  if (cnt === 0) return d;
   const src = p.readBytes(iov, cnt * 16);
   if (!src) return EFAULT;
   const s = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  const d = p.scratch;
   for (let i = 0; i < cnt; i++) {
     const base = s.getUint32(i * 16, true) + s.getUint32(i * 16 + 4, true) * 2 ** 32;
     const len = s.getUint32(i * 16 + 8, true) + s.getInt32(i * 16 + 12, true) * 2 ** 32;
     if (len < 0) return EINVAL;
     const h = len === 0 ? 0 : p.hostPtr(base, len);
     if (h < 0) return EFAULT;
-    const o = scratchOff + i * 16;
+    const o = i * 16;
     d.writeUInt32LE(h % 2 ** 32, o); d.writeUInt32LE(Math.floor(h / 2 ** 32), o + 4);
     d.writeUInt32LE(len % 2 ** 32, o + 8); d.writeUInt32LE(Math.floor(len / 2 ** 32), o + 12);
   }
-  return 0;
+  return d;
 }
 
 function rwv(nr: number) {
-  return (p: Process, a: Args): number => {
+  return (p: Process, a: Args): number | HostCall => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
     const cnt = int(a[2]!);
-    const r = translateIovec(p, a[1]!, cnt);
-    if (r < 0) return r;
-    return sys(nr, h, p.scratchAddr, cnt, a[3]!, a[4]!, a[5]!);
+    const v = translateIovec(p, a[1]!, cnt);
+    if (typeof v === 'number') return v;
+    return new HostCall(nr, [h, addr(v), cnt, a[3]!, a[4]!, a[5]!], undefined, v);
   };
 }
 

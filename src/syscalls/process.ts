@@ -21,10 +21,10 @@ function archPrctl(p: Process, code: number, addr: number): number {
       const v = p.vcpu.vcpu, s = v.getSregs();
       s.setSegmentBase('fs', addr);
       v.setSregs(s);
-      p.fsBase = addr;
+      p.cur.fsBase = addr;
       return 0;
     }
-    case ARCH.GET_FS: return p.writeU64(addr, p.fsBase) ? 0 : EFAULT;
+    case ARCH.GET_FS: return p.writeU64(addr, p.cur.fsBase) ? 0 : EFAULT;
     case ARCH.GET_GS: return p.writeU64(addr, 0) ? 0 : EFAULT;
     case ARCH.GET_CPUID: return 1;
     case ARCH.SET_GS: case ARCH.SET_CPUID: return -E.EPERM;
@@ -99,7 +99,6 @@ function prctl(p: Process, op: number, a2: number): number {
 
 const P = 'passthrough' as const;
 export const processSyscalls: SyscallDef[] = [
-  { name: 'exit', status: 'emulated', args: ['int'], handler: (_p, a) => { throw new PayloadExit(int(a[0]!) & 0xff); }, notes: 'ends the process while there is one thread' },
   { name: 'exit_group', status: 'emulated', args: ['int'], handler: (_p, a) => { throw new PayloadExit(int(a[0]!) & 0xff); } },
   { name: 'getpid', status: 'emulated', args: [], handler: (p) => p.pid, notes: "the monitor's host pid" },
   { name: 'gettid', status: 'emulated', args: [], handler: (p) => p.tid },
@@ -123,11 +122,12 @@ export const processSyscalls: SyscallDef[] = [
   { name: 'getpgrp', status: P, args: [], handler: () => sys(SYS.getpgrp) },
   { name: 'getpgid', status: P, args: ['int'], handler: (p, a) => sys(SYS.getpgid, isSelf(p, int(a[0]!)) ? 0 : a[0]!) },
   { name: 'getsid', status: P, args: ['int'], handler: (p, a) => sys(SYS.getsid, isSelf(p, int(a[0]!)) ? 0 : a[0]!) },
-  { name: 'set_tid_address', status: 'emulated', args: ['ptr'], handler: (p, a) => { p.clearChildTid = a[0]!; return p.tid; } },
-  { name: 'set_robust_list', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => { if (a[1]! !== ROBUST_LIST_HEAD_SIZE) return EINVAL; p.robustList = a[0]!; return 0; }, notes: 'recorded; robust-futex cleanup comes with threads' },
+  { name: 'set_tid_address', status: 'emulated', args: ['ptr'], handler: (p, a) => { p.cur.clearChildTid = a[0]!; return p.tid; } },
+  { name: 'set_robust_list', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => { if (a[1]! !== ROBUST_LIST_HEAD_SIZE) return EINVAL; p.cur.robustList = a[0]!; return 0; }, notes: 'robust futexes a thread holds when it ends are marked FUTEX_OWNER_DIED, as Linux does' },
   { name: 'get_robust_list', status: 'emulated', args: ['int', 'ptr', 'ptr'], handler: (p, a) => {
-    if (int(a[0]!) !== 0 && int(a[0]!) !== p.tid) return -E.ESRCH;
-    return p.writeU64(a[1]!, p.robustList) && p.writeU64(a[2]!, ROBUST_LIST_HEAD_SIZE) ? 0 : EFAULT;
+    const t = int(a[0]!) === 0 ? p.cur : p.threads.get(int(a[0]!));
+    if (!t) return -E.ESRCH;
+    return p.writeU64(a[1]!, t.robustList) && p.writeU64(a[2]!, ROBUST_LIST_HEAD_SIZE) ? 0 : EFAULT;
   } },
   { name: 'rseq', status: 'unsupported', args: ['ptr', 'uint', 'int', 'hex'], notes: 'ENOSYS: glibc and others then run without restartable sequences' },
   { name: 'arch_prctl', status: 'partial', args: ['hex', 'hex'], handler: (p, a) => archPrctl(p, int(a[0]!), a[1]!), notes: 'ARCH_SET_FS/GET_FS/GET_GS/GET_CPUID; ARCH_SET_GS refused (GS holds the hypercall mailbox)' },

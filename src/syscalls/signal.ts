@@ -6,6 +6,9 @@ import { NSIG, SIG } from '../host/signals.js';
 import { UNBLOCKABLE } from '../km/signals.js';
 import { mirrorDisposition, sigreturn } from '../km/deliver.js';
 import type { Process } from '../km/process.js';
+import { Park, type Thread } from '../km/thread.js';
+import type { PendingInfo } from '../km/signals.js';
+import { encodeSiginfo } from '../km/sigframe.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL } from './args.js';
 
@@ -61,6 +64,7 @@ function rtSigprocmask(p: Process, how: number, set: number, oset: number, size:
     else if (how === 1) s.blocked &= ~v;
     else s.blocked = v;
     s.blocked &= ~UNBLOCKABLE; // newly unblocked pending signals are delivered as the syscall ends
+    p.sched.notify(); // process-directed signals this thread now blocks may suit another
   }
   return 0;
 }
@@ -88,24 +92,124 @@ function sigaltstack(p: Process, ss: number, old: number): number {
   return 0;
 }
 
-/** kill/tkill/tgkill: to the payload itself, or (other pids) to the host */
-function sendSignal(p: Process, target: 'self' | number, sig: number, code = SI_USER): number {
-  if (sig < 0 || sig > NSIG) return EINVAL;
-  if (target !== 'self') return sys(SYS.kill, target, sig);
-  if (sig !== 0) p.signals.raise(sig, { code, pid: p.pid, uid: sys(SYS.getuid) });
+/** Reads a guest timespec as milliseconds; null pointer: Infinity. */
+export function readTimeoutMs(p: Process, ptr: number): number {
+  if (ptr === 0) return Infinity;
+  const b = p.readBytes(ptr, 16);
+  if (!b) return EFAULT;
+  const d = Buffer.from(b);
+  const sec = Number(d.readBigInt64LE(0)), ns = Number(d.readBigInt64LE(8));
+  if (sec < 0 || ns < 0 || ns >= 1e9) return EINVAL;
+  return sec * 1000 + ns / 1e6;
+}
+
+/** kill/tkill/tgkill/rt_sigqueueinfo: to the whole payload, to one of its threads, or (other
+ * pids) to the host */
+function sendSignal(p: Process, target: 'process' | Thread, sig: number, info: PendingInfo): number {
+  if (sig !== 0) {
+    if (target === 'process') p.procSignals.raise(sig, info);
+    else target.sig.raise(sig, info);
+    p.sched.notify();
+  }
   return 0;
+}
+
+function userInfo(p: Process, code: number): PendingInfo { return { code, pid: p.pid, uid: sys(SYS.getuid) }; }
+
+function threadOf(p: Process, tgid: number, tid: number): Thread | number {
+  if (tid <= 0 || (tgid !== -1 && tgid <= 0)) return EINVAL;
+  if (tgid !== -1 && tgid !== p.pid) return -E.ESRCH;
+  return p.threads.get(tid) ?? -E.ESRCH;
+}
+
+/** the siginfo a process queues with rt_(tg)sigqueueinfo (it may not pose as the kernel) */
+function queuedInfo(p: Process, ptr: number, self: boolean): PendingInfo | number {
+  const b = p.readBytes(ptr, 128);
+  if (!b) return EFAULT;
+  const raw = Uint8Array.from(b);
+  const code = new DataView(raw.buffer).getInt32(8, true);
+  if (!self && (code >= 0 || code === SI_TKILL)) return -E.EPERM;
+  return { code, raw };
+}
+
+/** rt_sigtimedwait: takes a pending signal of `set`, waiting up to `timeout` */
+function sigtimedwait(p: Process, setPtr: number, infoPtr: number, timeoutPtr: number, size: number): number | Park {
+  if (size !== SIGSET_SIZE) return EINVAL;
+  const set0 = readSet(p, setPtr);
+  if (set0 === null) return EFAULT;
+  const set = set0 & ~UNBLOCKABLE;
+  const ms = readTimeoutMs(p, timeoutPtr);
+  if (ms < 0) return ms;
+  if (infoPtr !== 0 && !p.as.canWrite(infoPtr, 128)) return EFAULT;
+  const s = p.signals;
+  const tryTake = (): number | null => {
+    const got = s.take(set);
+    if (got) {
+      if (infoPtr !== 0) p.writeBytes(infoPtr, encodeSiginfo(got.sig, got.info));
+      return got.sig;
+    }
+    return s.hasDeliverable ? -E.EINTR : null;
+  };
+  const now = tryTake();
+  if (now !== null) return now;
+  if (ms === 0) return -E.EAGAIN;
+  // while it waits, the set is unblocked so that process-directed signals are routed to it
+  s.savedMask = s.blocked;
+  s.blocked &= ~set;
+  return new Park(tryTake, performance.now() + ms, () => -E.EAGAIN);
+}
+
+/** rt_sigsuspend and pause: wait, with a temporary mask, until a signal is delivered */
+function suspend(p: Process, mask: bigint | null): number | Park {
+  const s = p.signals;
+  if (mask !== null) { s.savedMask = s.blocked; s.blocked = mask & ~UNBLOCKABLE; }
+  return new Park(() => (s.hasDeliverable ? -E.EINTR : null));
 }
 
 export const signalSyscalls: SyscallDef[] = [
   { name: 'rt_sigaction', status: 'emulated', args: ['signal', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigaction(p, int(a[0]!), a[1]!, a[2]!, a[3]!), notes: 'handlers run on a Linux signal frame; SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_RESETHAND, SA_NODEFER, SA_RESTORER; the host disposition follows the payload\'s' },
   { name: 'rt_sigreturn', status: 'emulated', args: [], handler: (p) => sigreturn(p) },
-  { name: 'rt_sigprocmask', status: 'emulated', args: ['int', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigprocmask(p, int(a[0]!), a[1]!, a[2]!, a[3]!) },
-  { name: 'rt_sigpending', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => (a[1]! > SIGSET_SIZE ? EINVAL : writeSet(p, a[0]!, p.signals.pending & p.signals.blocked) ? 0 : EFAULT) },
+  { name: 'rt_sigprocmask', status: 'emulated', args: ['int', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigprocmask(p, int(a[0]!), a[1]!, a[2]!, a[3]!), notes: 'per thread' },
+  { name: 'rt_sigpending', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => (a[1]! > SIGSET_SIZE ? EINVAL : writeSet(p, a[0]!, p.signals.pending & p.signals.blocked) ? 0 : EFAULT), notes: 'thread and process pending signals' },
+  { name: 'rt_sigsuspend', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => {
+    if (a[1]! !== SIGSET_SIZE) return EINVAL;
+    const m = readSet(p, a[0]!);
+    return m === null ? EFAULT : suspend(p, m);
+  } },
+  { name: 'pause', status: 'emulated', args: [], handler: (p) => suspend(p, null) },
+  { name: 'rt_sigtimedwait', status: 'emulated', args: ['ptr', 'ptr', 'ptr', 'size'], handler: (p, a) => sigtimedwait(p, a[0]!, a[1]!, a[2]!, a[3]!) },
   { name: 'sigaltstack', status: 'emulated', args: ['ptr', 'ptr'], handler: (p, a) => sigaltstack(p, a[0]!, a[1]!) },
   { name: 'kill', status: 'partial', args: ['int', 'signal'], handler: (p, a) => {
-    const pid = int(a[0]!);
-    return sendSignal(p, pid === 0 || pid === p.pid || pid === -1 ? 'self' : pid, int(a[1]!));
-  }, notes: 'to itself: default actions as Linux; other pids: host kill' },
-  { name: 'tkill', status: 'partial', args: ['int', 'signal'], handler: (p, a) => (int(a[0]!) === p.tid ? sendSignal(p, 'self', int(a[1]!), SI_TKILL) : -E.ESRCH) },
-  { name: 'tgkill', status: 'partial', args: ['int', 'int', 'signal'], handler: (p, a) => (int(a[0]!) === p.pid && int(a[1]!) === p.tid ? sendSignal(p, 'self', int(a[2]!), SI_TKILL) : -E.ESRCH) },
+    const pid = int(a[0]!), sig = int(a[1]!);
+    if (sig < 0 || sig > NSIG) return EINVAL;
+    if (pid === 0 || pid === p.pid || pid === -1) return sendSignal(p, 'process', sig, userInfo(p, SI_USER));
+    return sys(SYS.kill, pid, sig);
+  }, notes: 'to itself: process-directed, default actions as Linux; other pids: host kill' },
+  { name: 'tkill', status: 'emulated', args: ['int', 'signal'], handler: (p, a) => {
+    const sig = int(a[1]!);
+    if (sig < 0 || sig > NSIG) return EINVAL;
+    const t = threadOf(p, -1, int(a[0]!));
+    return typeof t === 'number' ? t : sendSignal(p, t, sig, userInfo(p, SI_TKILL));
+  } },
+  { name: 'tgkill', status: 'emulated', args: ['int', 'int', 'signal'], handler: (p, a) => {
+    const sig = int(a[2]!);
+    if (sig < 0 || sig > NSIG) return EINVAL;
+    const t = threadOf(p, int(a[0]!), int(a[1]!));
+    return typeof t === 'number' ? t : sendSignal(p, t, sig, userInfo(p, SI_TKILL));
+  } },
+  { name: 'rt_sigqueueinfo', status: 'partial', args: ['int', 'signal', 'ptr'], handler: (p, a) => {
+    const pid = int(a[0]!), sig = int(a[1]!);
+    if (sig < 0 || sig > NSIG) return EINVAL;
+    if (pid !== p.pid) { const b = p.hostPtr(a[2]!, 128); return b < 0 ? EFAULT : sys(SYS.rt_sigqueueinfo, pid, sig, b); }
+    const info = queuedInfo(p, a[2]!, true);
+    return typeof info === 'number' ? info : sendSignal(p, 'process', sig, info);
+  }, notes: 'to itself: queued with its siginfo; other pids: host' },
+  { name: 'rt_tgsigqueueinfo', status: 'emulated', args: ['int', 'int', 'signal', 'ptr'], handler: (p, a) => {
+    const sig = int(a[2]!);
+    if (sig < 0 || sig > NSIG) return EINVAL;
+    const t = threadOf(p, int(a[0]!), int(a[1]!));
+    if (typeof t === 'number') return t;
+    const info = queuedInfo(p, a[3]!, true);
+    return typeof info === 'number' ? info : sendSignal(p, t, sig, info);
+  } },
 ];

@@ -8,6 +8,8 @@ import { timeSyscalls } from './time.js';
 import { mmSyscalls } from './mm.js';
 import { processSyscalls } from './process.js';
 import { signalSyscalls } from './signal.js';
+import { threadSyscalls } from './thread.js';
+import { timerSyscalls } from './timers.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -16,6 +18,8 @@ const families: Record<string, SyscallDef[]> = {
   'memory': mmSyscalls,
   'process and identity': processSyscalls,
   'signals': signalSyscalls,
+  'threads': threadSyscalls,
+  'timers': timerSyscalls,
 };
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }

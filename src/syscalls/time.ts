@@ -1,10 +1,63 @@
 // Clocks and sleeping: passed to the host with pointers checked.
-import { sys } from '../host/native.js';
+import { sys, native } from '../host/native.js';
+import { E } from '../host/errno.js';
+import { HostCall } from '../km/thread.js';
+import type { Process } from '../km/process.js';
 import { SYS } from '../host/sysno.js';
-import type { SyscallDef } from './types.js';
-import { EFAULT } from './args.js';
+import { int, type SyscallDef } from './types.js';
+import { EFAULT, EINVAL } from './args.js';
 
 const TS = 16;
+export const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, MONOTONIC_RAW: 4, REALTIME_COARSE: 5,
+  MONOTONIC_COARSE: 6, BOOTTIME: 7, REALTIME_ALARM: 8, BOOTTIME_ALARM: 9, TAI: 11 } as const;
+const TIMER_ABSTIME = 1;
+const NS = 1_000_000_000n;
+
+/** the host clock's current time in ns, or -errno */
+export function clockNow(clock: number): bigint | number {
+  const b = Buffer.alloc(16);
+  const r = sys(SYS.clock_gettime, clock, native.addressOf(b));
+  if (r < 0) return r;
+  return b.readBigInt64LE(0) * NS + b.readBigInt64LE(8);
+}
+
+function tsBuf(ns: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(ns / NS, 0); b.writeBigInt64LE(ns % NS, 8);
+  return b;
+}
+
+/**
+ * nanosleep / clock_nanosleep as one absolute host sleep on the thread's host thread: a sleep
+ * interrupted for nothing the payload sees is simply made again, and an interrupted relative
+ * sleep reports exactly the time left.
+ */
+function sleep(p: Process, clock: number, flags: number, reqPtr: number, remPtr: number): number | HostCall {
+  const req = p.readBytes(reqPtr, TS);
+  if (!req) return EFAULT;
+  const d = Buffer.from(req);
+  const sec = d.readBigInt64LE(0), nsec = d.readBigInt64LE(8);
+  if (sec < 0n || nsec < 0n || nsec >= NS) return EINVAL;
+  const abs = (flags & TIMER_ABSTIME) !== 0;
+  // CPU-time clocks cannot be slept on absolutely by another thread: pass those through
+  if (clock === CLOCK.PROCESS_CPUTIME_ID || clock === CLOCK.THREAD_CPUTIME_ID || clock < 0) {
+    if (clock === CLOCK.THREAD_CPUTIME_ID) return EINVAL;
+    const rem = p.hostPtrOpt(remPtr, TS);
+    return rem < 0 ? EFAULT : new HostCall(SYS.clock_nanosleep, [clock, flags, p.hostPtr(reqPtr, TS), rem]);
+  }
+  const now = clockNow(clock);
+  if (typeof now === 'number') return now === -E.EINVAL ? EINVAL : now;
+  const deadline = abs ? sec * NS + nsec : now + sec * NS + nsec;
+  const target = tsBuf(deadline);
+  return new HostCall(SYS.clock_nanosleep, [clock, TIMER_ABSTIME, native.addressOf(target), 0], (r) => {
+    if (r === -E.EINTR && !abs && remPtr !== 0) {
+      const t = clockNow(clock);
+      const left = typeof t === 'number' || t > deadline ? 0n : deadline - t;
+      if (!p.writeBytes(remPtr, tsBuf(left))) return EFAULT;
+    }
+    return r;
+  }, target);
+}
 const P = 'passthrough' as const;
 
 export const timeSyscalls: SyscallDef[] = [
@@ -15,20 +68,14 @@ export const timeSyscalls: SyscallDef[] = [
     return tv < 0 || tz < 0 ? EFAULT : sys(SYS.gettimeofday, tv, tz);
   } },
   { name: 'time', status: P, args: ['ptr'], handler: (p, a) => { const t = p.hostPtrOpt(a[0]!, 8); return t < 0 ? EFAULT : sys(SYS.time, t); } },
-  { name: 'nanosleep', status: P, args: ['ptr', 'ptr'], handler: (p, a) => {
-    const req = p.hostPtr(a[0]!, TS), rem = p.hostPtrOpt(a[1]!, TS);
-    return req < 0 || rem < 0 ? EFAULT : sys(SYS.nanosleep, req, rem);
-  } },
-  { name: 'clock_nanosleep', status: P, args: ['clock', 'hex', 'ptr', 'ptr'], handler: (p, a) => {
-    const req = p.hostPtr(a[2]!, TS), rem = p.hostPtrOpt(a[3]!, TS);
-    return req < 0 || rem < 0 ? EFAULT : sys(SYS.clock_nanosleep, a[0]!, a[1]!, req, rem);
-  } },
+  { name: 'nanosleep', status: 'emulated', args: ['ptr', 'ptr'], handler: (p, a) => sleep(p, CLOCK.MONOTONIC, 0, a[0]!, a[1]!),
+    notes: 'an absolute host sleep, so an interrupted sleep restarts or reports the time left exactly' },
+  { name: 'clock_nanosleep', status: 'emulated', args: ['clock', 'hex', 'ptr', 'ptr'], handler: (p, a) => sleep(p, int(a[0]!), int(a[1]!), a[2]!, a[3]!) },
   { name: 'alarm', status: P, args: ['uint'], handler: (_p, a) => sys(SYS.alarm, a[0]!), notes: 'a host timer: SIGALRM reaches the payload through the monitor' },
   { name: 'setitimer', status: P, args: ['int', 'ptr', 'ptr'], handler: (p, a) => {
     const n = p.hostPtrOpt(a[1]!, 32), o = p.hostPtrOpt(a[2]!, 32); return n < 0 || o < 0 ? EFAULT : sys(SYS.setitimer, a[0]!, n, o);
   }, notes: 'host interval timers (the monitor process\'s CPU time for VIRTUAL/PROF)' },
   { name: 'getitimer', status: P, args: ['int', 'ptr'], handler: (p, a) => { const b = p.hostPtr(a[1]!, 32); return b < 0 ? EFAULT : sys(SYS.getitimer, a[0]!, b); } },
-  { name: 'pause', status: P, args: [], handler: () => sys(SYS.pause) },
   { name: 'times', status: P, args: ['ptr'], handler: (p, a) => { const t = p.hostPtrOpt(a[0]!, 32); return t < 0 ? EFAULT : sys(SYS.times, t); }, notes: 'reports the monitor process times' },
   { name: 'getrusage', status: P, args: ['int', 'ptr'], handler: (p, a) => { const t = p.hostPtr(a[1]!, 144); return t < 0 ? EFAULT : sys(SYS.getrusage, a[0]!, t); }, notes: 'reports the monitor process usage' },
 ];

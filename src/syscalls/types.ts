@@ -1,6 +1,7 @@
 // The shape of the syscall table: one declarative entry per system call.
 import type { SyscallName } from '../host/sysno.js';
 import type { Process } from '../km/process.js';
+import type { HostCall, Park } from '../km/thread.js';
 
 /** passthrough: forwarded to the host kernel with pointers/fds translated; emulated: implemented by
  * the monitor; partial: some modes refused (see notes); unsupported: ENOSYS */
@@ -12,7 +13,8 @@ export type ArgKind = 'int' | 'uint' | 'hex' | 'fd' | 'dirfd' | 'ptr' | 'str' | 
 
 /** Handler arguments: the six syscall registers as signed 64-bit values (exact below 2^53). */
 export type Args = Float64Array;
-export type Handler = (p: Process, a: Args) => number;
+/** a result, a blocking host call to make on the thread's behalf, or a wait in the monitor */
+export type Handler = (p: Process, a: Args) => number | HostCall | Park;
 
 export interface SyscallDef {
   name: SyscallName;

@@ -125,6 +125,10 @@ export class GuestMemory {
     if (gpa % 4 === 0) { this.window(gpa).u32[(gpa % VIEW_WINDOW) >>> 2] = v >>> 0; return; }
     const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0, true); this.write(gpa, b);
   }
+  /** atomic compare-and-swap of an aligned 32-bit word (vCPUs may be using it); returns the old value */
+  cmpxchgU32(gpa: number, expected: number, value: number): number {
+    return Atomics.compareExchange(this.window(gpa).u32, (gpa % VIEW_WINDOW) >>> 2, expected >>> 0, value >>> 0);
+  }
   /** 64-bit unsigned as a number (exact below 2^53) */
   readU64(gpa: number): number { return this.readU32(gpa) + this.readU32(gpa + 4) * TWO32; }
   /** 64-bit signed as a number */

@@ -8,7 +8,7 @@ import { GuestMemory } from './guestmem.js';
 import { PageTables, PTE } from './pagetables.js';
 import {
   CODE_SIZE, DOORBELL_GPA, IDT_OFFSET, IDT_SIZE, MAX_VCPUS, MONITOR_BASE, MONITOR_SIZE, PAGE_SIZE, SEL,
-  VCPU_DOORBELL_OFFSET, VCPU_MAILBOX_OFFSET, VCPU_RSP0_TOP, vcpuBlock, GDT_SIZE, MIN_PHYS_BITS,
+  VCPU_DOORBELL_OFFSET, VCPU_MAILBOX_OFFSET, VCPU_TSS_OFFSET, VCPU_RSP0_TOP, vcpuBlock, GDT_SIZE, MIN_PHYS_BITS,
 } from './layout.js';
 import {
   CODE_VA, GDT_VA, SYSCALL_FMASK, configureSregs, cpuFeatures, writeGdt, writeIdt, writeTss, type CpuFeatures,
@@ -97,9 +97,7 @@ export class Machine {
 
     const vcpu = this.vm.createVcpu(id);
     vcpu.setCpuid(this.cpu.cpuid);
-    const s = vcpu.getSregs();
-    configureSregs(s, { cr3: pt.root, tss, vcpuId: id, gsBase: mailbox, fsBase, nx: this.cpu.nx });
-    vcpu.setSregs(s);
+    this.configure(vcpu, id, fsBase);
     if (this.cpu.xcr0) vcpu.setXcr0(this.cpu.xcr0);
     vcpu.setMsrs([
       [MSR.STAR, SEL.KERNEL_DS * 2 ** 48 + SEL.KERNEL_CS * 2 ** 32],
@@ -112,6 +110,20 @@ export class Machine {
       mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
     };
+  }
+
+  /** Segment and control registers for CPL3 payload code, this vCPU's TSS and mailbox. */
+  private configure(vcpu: Vcpu, id: number, fsBase: number): void {
+    const block = vcpuBlock(id);
+    const s = vcpu.getSregs();
+    configureSregs(s, { cr3: this.pt.root, tss: block + VCPU_TSS_OFFSET, vcpuId: id, gsBase: block + VCPU_MAILBOX_OFFSET, fsBase, nx: this.cpu.nx });
+    vcpu.setSregs(s);
+  }
+
+  /** Makes a vCPU whose thread ended ready for a new thread (the MMIO exit it stopped in is completed first). */
+  resetVcpu(h: VcpuHandle, fsBase: number): void {
+    h.vcpu.completePendingExit();
+    this.configure(h.vcpu, h.id, fsBase);
   }
 
   /** guest address of the exception halt (RIP after the hlt is this + 1) */

@@ -1,0 +1,383 @@
+// Drives the payload's vCPUs. A single-threaded payload runs on the JS thread itself: KVM_RUN, the
+// exit, the syscall and any blocking host call all happen here, with nothing in between. As soon
+// as the payload has a second thread (or waits inside the monitor, or arms a monitor timer) every
+// vCPU moves to its own host thread (src/host/vcpu-threads.ts) and the JS thread becomes the
+// dispatcher: it handles each exit, hands blocking host calls back to the vCPU's thread, parks
+// threads that wait in the monitor, fires timers and routes signals. All monitor state is touched
+// by the JS thread only.
+import { E } from '../host/errno.js';
+import { sys, native } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { SIG } from '../host/signals.js';
+import { CAP, EXIT, EXIT_NAMES, KvmRun } from '../kvm/abi.js';
+import { DOORBELL_GPA, MAX_VCPUS } from '../vm/layout.js';
+import type { VcpuHandle } from '../vm/machine.js';
+import { MAX_SLOTS, VcpuThreads } from '../host/vcpu-threads.js';
+import { DISPATCH } from '../syscalls/table.js';
+import { formatCall, formatResult } from '../syscalls/trace.js';
+import type { Process } from './process.js';
+import { PayloadExit, PayloadKilled, MonitorError, ThreadExit } from './exit.js';
+import { readFault } from './faults.js';
+import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser, takeHostSignals } from './deliver.js';
+import { SIG_DFL, SIG_IGN, bit, ThreadSignals } from './signals.js';
+import type { Regs } from './sigframe.js';
+import { HostCall, Park, Thread } from './thread.js';
+import { releaseThreadResources } from './robust.js';
+
+const TWO32 = 4294967296;
+/** a kicked host thread that has not answered is kicked again after this long (a kick can land
+ * just before a blocking call starts) */
+const KICK_RETRY_MS = 2;
+
+const enum Step { RUN, HOST, PARK, GONE }
+
+/** A monitor timer: fires at `at` (performance.now() ms). */
+export interface MonitorTimer { at: number; fire(now: number): void }
+
+export class Scheduler {
+  threaded = false;
+  private wantThreaded = false;
+  private vt: VcpuThreads | null = null;
+  private readonly bySlot: (Thread | undefined)[] = [];
+  /** vCPUs whose threads ended, kept for the next thread */
+  private readonly idle: VcpuHandle[] = [];
+  private nextVcpuId = 1;
+  readonly timers = new Set<MonitorTimer>();
+  private readonly excHaltEnd: number;
+  /** set while a syscall of p.cur is being handled (its signals are dealt with as it ends) */
+  private inSyscall: Thread | null = null;
+
+  /** the ceiling on live threads: --max-threads, KVM's vCPU limit and the monitor area's */
+  readonly maxThreads: number;
+
+  constructor(readonly p: Process) {
+    this.excHaltEnd = p.machine.excHaltVa + 1;
+    const kvmMax = p.machine.kvm.checkExtension(CAP.MAX_VCPUS) || p.machine.kvm.checkExtension(CAP.NR_VCPUS) || 1;
+    this.maxThreads = Math.min(p.opts.maxThreads || Infinity, kvmMax, MAX_VCPUS, MAX_SLOTS);
+  }
+
+  /** the first thread: the payload's entry, on vCPU 0 */
+  adoptMain(h: VcpuHandle): Thread {
+    const p = this.p;
+    const t = new Thread(p.pid, h, new ThreadSignals(p.procSignals));
+    p.threads.set(t.tid, t);
+    p.cur = t;
+    this.bySlot[h.id] = t;
+    return t;
+  }
+
+  /** Runs the payload until it ends (throws PayloadExit / PayloadKilled / MonitorError). */
+  run(main: Thread): never {
+    const step = this.runInline(main);
+    return this.dispatch(main, step);
+  }
+
+  /** Asks for the dispatcher (timers and monitor waits need it). */
+  needDispatcher(): void { this.wantThreaded = true; }
+
+  // ---- the single-threaded fast path ----
+
+  private runInline(t: Thread): Step {
+    const { vcpu } = t.h;
+    native.setKickAddress(vcpu.runAddr + KvmRun.fields.immediate_exit[0]);
+    for (;;) {
+      let s = this.onExit(t, vcpu.runOnce());
+      while (s === Step.HOST) {
+        const c = t.call!;
+        s = this.hostDone(t, sys(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]));
+      }
+      if (s !== Step.RUN || this.wantThreaded) {
+        native.setKickAddress(0);
+        return s;
+      }
+    }
+  }
+
+  // ---- the dispatcher ----
+
+  private dispatch(first: Thread, step: Step): never {
+    this.threaded = true;
+    const vt = this.vt = new VcpuThreads(this.maxThreads);
+    for (const t of this.p.threads.values()) vt.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr);
+    this.apply(first, step);
+    for (const t of [...this.p.threads.values()]) if (t.state === 'ready') this.apply(t, Step.RUN);
+    for (;;) {
+      const seen = vt.seq;
+      for (let slot = vt.nextDone(); slot >= 0; slot = vt.nextDone()) {
+        const t = this.bySlot[slot];
+        if (!t || t.state === 'gone') continue;
+        const r = vt.result(slot);
+        this.apply(t, t.state === 'host' ? this.hostDone(t, r) : this.onExit(t, r));
+      }
+      if (takeHostSignals(this.p)) this.notify();
+      const now = performance.now();
+      let next = Infinity;
+      for (const tm of this.timers) {
+        if (tm.at <= now) { this.timers.delete(tm); tm.fire(now); } else next = Math.min(next, tm.at);
+      }
+      for (const t of this.p.threads.values()) {
+        if (t.state === 'parked') {
+          const s = this.checkPark(t, now);
+          if (s !== null) this.apply(t, s); else next = Math.min(next, t.park!.deadline);
+        } else if (t.kickedAt) {
+          if (now - t.kickedAt >= KICK_RETRY_MS) this.kick(t);
+          next = Math.min(next, t.kickedAt + KICK_RETRY_MS);
+        }
+      }
+      // timers may have been added by what ran above
+      for (const tm of this.timers) next = Math.min(next, tm.at);
+      const wait = next === Infinity ? -1 : Math.max(0, Math.ceil((next - performance.now()) * 1e6));
+      vt.wait(seen, wait);
+    }
+  }
+
+  private apply(t: Thread, s: Step): void {
+    const vt = this.vt!;
+    switch (s) {
+      case Step.RUN: t.state = 'guest'; vt.run(t.h.id); break;
+      case Step.HOST: { t.state = 'host'; const c = t.call!; vt.syscall(t.h.id, c.nr, c.args); break; }
+      case Step.PARK: t.state = 'parked'; break;
+      case Step.GONE: break;
+    }
+  }
+
+  // ---- threads ----
+
+  /** Starts a new thread with the given user context (clone). */
+  spawn(tid: number, regs: Regs, xsave: Uint8Array, fsBase: number, parent: Thread): Thread {
+    const p = this.p;
+    let h = this.idle.pop();
+    if (h) p.machine.resetVcpu(h, fsBase);
+    else h = p.machine.createVcpu(this.nextVcpuId++, fsBase);
+    h.vcpu.setRegs(regs, true);
+    h.vcpu.setXsave(xsave);
+    const t = new Thread(tid, h, new ThreadSignals(p.procSignals));
+    t.sig.blocked = parent.sig.blocked;
+    t.fsBase = fsBase;
+    p.threads.set(tid, t);
+    this.bySlot[h.id] = t;
+    t.state = 'ready';
+    if (this.threaded) {
+      this.vt!.attach(h.id, h.vcpu.fd, h.vcpu.runAddr);
+      this.apply(t, Step.RUN);
+    } else {
+      this.wantThreaded = true;
+    }
+    return t;
+  }
+
+  /** vCPUs available without creating one more */
+  get vcpusInUse(): number { return this.p.threads.size; }
+
+  /** A thread ended (exit): robust futexes, clear_child_tid, its vCPU kept for reuse. The last
+   * thread's end is the process's. */
+  private retire(t: Thread, status: number): void {
+    const p = this.p;
+    releaseThreadResources(p, t);
+    t.state = 'gone';
+    t.sig.detach();
+    p.threads.delete(t.tid);
+    this.bySlot[t.h.id] = undefined;
+    this.idle.push(t.h);
+    if (p.threads.size === 0) throw new PayloadExit(status);
+    // process-directed signals it left pending go to another thread
+    this.notify();
+  }
+
+  // ---- exits and syscalls ----
+
+  private onExit(t: Thread, r: number): Step {
+    const p = this.p;
+    p.cur = t;
+    const { vcpu } = t.h;
+    if (r < 0) {
+      if (r === -E.EINTR || r === -E.EAGAIN) {
+        vcpu.setImmediateExit(false);
+        t.kickedAt = 0;
+        if (takeHostSignals(p)) this.notify();
+        signalsAfterInterrupt(p, t.h);
+        return Step.RUN;
+      }
+      if (r === -E.EFAULT) throw new PayloadKilled(SIG.SIGSEGV, 'guest memory access failed in the host (KVM_RUN EFAULT)');
+      throw new MonitorError(`KVM_RUN failed: errno ${-r}`);
+    }
+    const reason = vcpu.exitReason;
+    if (reason === EXIT.MMIO && vcpu.runField('mmio_phys_addr') === DOORBELL_GPA) return this.syscall(t);
+    switch (reason) {
+      case EXIT.HLT: {
+        const regs = vcpu.getRegs();
+        if (regs.rip !== this.excHaltEnd) throw new MonitorError(`unexpected HLT at 0x${regs.rip.toString(16)}`);
+        const cr2 = vcpu.getSregs().get('cr2');
+        const f = readFault(p, regs.rsp, cr2);
+        const act = p.signals.actions[f.signal]!;
+        const detail = `${f.what} at address 0x${f.addr.toString(16)}, rip 0x${f.rip.toString(16)}`;
+        // a fault signal that is blocked or ignored cannot be delivered: Linux kills the process
+        if (act.handler === SIG_DFL || act.handler === SIG_IGN || (p.signals.blocked & bit(f.signal))) {
+          throw new PayloadKilled(f.signal, detail);
+        }
+        p.signals.raise(f.signal, { code: f.code, addr: f.addr });
+        const ctx: Regs = { ...(regs as Regs), rip: f.rip, rsp: f.rsp, rflags: f.rflags };
+        const next = deliverSignals(p, t.h, ctx, { trapno: f.vector, err: f.errorCode, cr2: f.vector === 14 ? cr2 : 0 });
+        enterUser(t.h, next ?? ctx);
+        return Step.RUN;
+      }
+      case EXIT.MMIO:
+        throw new PayloadKilled(SIG.SIGBUS, `access to unbacked guest-physical address 0x${vcpu.runField('mmio_phys_addr').toString(16)}`);
+      case EXIT.SHUTDOWN:
+        throw new PayloadKilled(SIG.SIGSEGV, 'triple fault (unrecoverable CPU state)');
+      case EXIT.INTR:
+        return Step.RUN;
+      case EXIT.FAIL_ENTRY:
+        throw new MonitorError(`VM entry failed (hardware reason 0x${vcpu.runField('fail_entry_reason').toString(16)})`);
+      case EXIT.INTERNAL_ERROR:
+        throw new MonitorError(`KVM internal error (suberror ${vcpu.runField('internal_suberror')})`);
+      default:
+        throw new MonitorError(`unexpected VM exit ${EXIT_NAMES[reason] ?? reason}${reason === 0 ? ` (hardware reason 0x${vcpu.runField('hardware_exit_reason').toString(16)})` : ''} on vCPU ${t.h.id} (KVM_RUN returned ${r}, thread ${t.tid} ${t.state})`);
+    }
+  }
+
+  /** a syscall: number and arguments are in the thread's mailbox */
+  private syscall(t: Thread): Step {
+    const p = this.p;
+    const mb = t.h.mb32, args = t.args;
+    const nr = mb[1] === 0 ? mb[0]! : -1;
+    for (let i = 0; i < 6; i++) args[i] = mb[2 + 2 * i]! + (mb[3 + 2 * i]! | 0) * TWO32;
+    t.nr = nr;
+    const e = nr >= 0 ? DISPATCH[nr] : undefined;
+    if (p.opts.stats) t.t0 = performance.now();
+    let ret: number | HostCall | Park;
+    this.inSyscall = t;
+    try {
+      ret = e?.handler ? e.handler(p, args) : -E.ENOSYS;
+    } catch (x) {
+      this.inSyscall = null;
+      if (x instanceof ThreadExit) {
+        if (p.opts.trace) p.log(`[km] ${this.who(t)}${formatCall(p, e, nr, args)} = ?`);
+        this.retire(t, x.status);
+        return Step.GONE;
+      }
+      if (p.opts.trace && (x instanceof PayloadExit || x instanceof PayloadKilled)) p.log(`[km] ${this.who(t)}${formatCall(p, e, nr, args)} = ?`);
+      throw x;
+    }
+    this.inSyscall = null;
+    if (typeof ret === 'number') return this.complete(t, ret);
+    if (ret instanceof HostCall) { t.call = ret; return Step.HOST; }
+    t.park = ret;
+    if (!this.threaded) { this.wantThreaded = true; return Step.PARK; }
+    return this.checkPark(t, performance.now()) ?? Step.PARK;
+  }
+
+  /** the blocking host call of t returned r */
+  private hostDone(t: Thread, r: number): Step {
+    const p = this.p;
+    p.cur = t;
+    const c = t.call!;
+    if (r === -E.EINTR) {
+      t.kickedAt = 0;
+      t.h.vcpu.setImmediateExit(false);
+      if (takeHostSignals(p)) this.notify();
+      // interrupted with nothing to deliver to this thread: make the call again, as Linux does
+      if (!t.sig.hasDeliverable) return Step.HOST;
+    }
+    t.call = null;
+    this.inSyscall = t;
+    try {
+      return this.complete(t, c.finish ? c.finish(r) : r);
+    } finally {
+      this.inSyscall = null;
+    }
+  }
+
+  /** Ends t's monitor wait if it can end now. May run while another thread's syscall is being
+   * handled (a signal or a wake-up that thread caused), so the current thread is put back after. */
+  private checkPark(t: Thread, now: number): Step | null {
+    const pk = t.park!;
+    const p = this.p, prevCur = p.cur, prevIn = this.inSyscall;
+    p.cur = t;
+    this.inSyscall = t;
+    try {
+      let v = pk.check();
+      if (v === null && now >= pk.deadline) v = pk.onTimeout();
+      if (v === null) return null;
+      t.park = null;
+      return this.complete(t, v);
+    } finally {
+      p.cur = prevCur;
+      this.inSyscall = prevIn;
+    }
+  }
+
+  private who(t: Thread): string { return this.p.threads.size > 1 || t.tid !== this.p.pid ? `[${t.tid}] ` : ''; }
+
+  /** Ends syscall t.nr with `ret`: result into the mailbox, trace, statistics, signals. */
+  private complete(t: Thread, ret: number): Step {
+    const p = this.p, nr = t.nr;
+    const e = nr >= 0 ? DISPATCH[nr] : undefined;
+    if (p.opts.stats) {
+      const s = p.stats.get(nr) ?? { count: 0, errors: 0, ns: 0 };
+      s.count++; s.ns += (performance.now() - t.t0) * 1e6;
+      if (ret < 0 && ret > -4096) s.errors++;
+      p.stats.set(nr, s);
+    }
+    if (ret === CONTEXT_REPLACED) {
+      if (p.opts.trace) p.log(`[km] ${this.who(t)}${formatCall(p, e, nr, t.args)} = ?`);
+      return Step.RUN;
+    }
+    if (p.opts.trace) p.log(`[km] ${this.who(t)}${formatCall(p, e, nr, t.args)} = ${formatResult(e, ret)}`);
+    // the host ignores SIGPIPE (node does); a native thread would get it with the EPIPE
+    if (ret === -E.EPIPE) t.sig.raise(SIG.SIGPIPE, { code: 0, pid: p.pid });
+    const mb = t.h.mb32;
+    let lo = ret % TWO32;
+    if (lo < 0) lo += TWO32;
+    mb[14] = lo;
+    mb[15] = Math.floor(ret / TWO32) >>> 0;
+    if (ret === -E.EINTR || t.sig.hasDeliverable) signalsAfterSyscall(p, t.h, nr, ret);
+    if (t.sig.savedMask !== null) { t.sig.blocked = t.sig.savedMask; t.sig.savedMask = null; }
+    return Step.RUN;
+  }
+
+  // ---- signals between threads ----
+
+  /** Makes the threads that should act on pending signals notice them: a thread with a
+   * deliverable thread-directed signal, and one thread for each deliverable process-directed one. */
+  notify(): void {
+    if (!this.threaded) return; // one thread: it notices at its next exit (host signals kick KVM_RUN)
+    const p = this.p;
+    let shared = p.procSignals.shared.mask;
+    const cur = this.inSyscall;
+    if (cur && shared) shared &= cur.sig.blocked; // the thread in a syscall takes what it can as it ends
+    for (const t of p.threads.values()) {
+      if (t === cur || t.state === 'gone' || t.state === 'ready') continue;
+      const own = t.sig.own.mask & ~t.sig.blocked;
+      const mine = shared & ~t.sig.blocked;
+      if (!own && !mine) continue;
+      shared &= t.sig.blocked;
+      this.wake(t);
+    }
+  }
+
+  private wake(t: Thread): void {
+    if (t.state === 'parked') {
+      const s = this.checkPark(t, performance.now());
+      if (s !== null) this.apply(t, s);
+    } else if (t.state === 'guest' || t.state === 'host') {
+      this.kick(t);
+    }
+  }
+
+  private kick(t: Thread): void {
+    t.kickedAt = performance.now();
+    this.vt!.kick(t.h.id);
+  }
+
+  /** re-examines parked threads (after a futex-free wake-up condition changed) */
+  recheckParked(): void {
+    if (!this.threaded) return;
+    const now = performance.now();
+    for (const t of this.p.threads.values()) {
+      if (t.state !== 'parked' || t === this.inSyscall) continue;
+      const s = this.checkPark(t, now);
+      if (s !== null) this.apply(t, s);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// A payload thread: its vCPU, signal mask and per-thread state, and what it is doing now (running
+// guest code, blocked in a host call on its own host thread, or parked in the monitor).
+import type { VcpuHandle } from '../vm/machine.js';
+import type { ThreadSignals } from './signals.js';
+
+/** A host syscall a handler wants made for the payload that may block (read on a pipe, futex
+ * wait, sleep). It runs on the thread's own host thread when threads exist, inline otherwise.
+ * `finish` turns the host result into the guest's; `keep` holds buffers the call points into. */
+export class HostCall {
+  constructor(readonly nr: number, readonly args: readonly number[], readonly finish?: (r: number) => number, readonly keep?: unknown) {}
+}
+
+/** A wait served by the monitor itself (sigsuspend, sigtimedwait, pause): `check` returns the
+ * syscall's result once it can end, else null; at `deadline` (performance.now() ms) `onTimeout`
+ * gives the result. */
+export class Park {
+  constructor(readonly check: () => number | null, readonly deadline = Infinity, readonly onTimeout: () => number = () => 0) {}
+}
+
+export type ThreadState = 'ready' | 'guest' | 'host' | 'parked' | 'gone';
+
+export class Thread {
+  state: ThreadState = 'guest';
+  /** the syscall in progress (for trace, statistics and restarts) */
+  nr = -1;
+  readonly args = new Float64Array(6);
+  call: HostCall | null = null;
+  park: Park | null = null;
+  /** performance.now() of the syscall's start (statistics) */
+  t0 = 0;
+  /** when the monitor last asked its host thread to stop (0: not asked) */
+  kickedAt = 0;
+  clearChildTid = 0;
+  robustList = 0;
+  fsBase = 0;
+
+  constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals) {}
+}
