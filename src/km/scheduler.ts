@@ -261,7 +261,12 @@ export class Scheduler {
     }
     this.inSyscall = null;
     if (typeof ret === 'number') return this.complete(t, ret);
-    if (ret instanceof HostCall) { t.call = ret; return Step.HOST; }
+    if (ret instanceof HostCall) {
+      t.call = ret;
+      // a signal already waiting interrupts a blocking call before it starts, as on Linux
+      if (t.sig.hasDeliverable) return this.hostDone(t, -E.EINTR);
+      return Step.HOST;
+    }
     t.park = ret;
     if (!this.threaded) { this.wantThreaded = true; return Step.PARK; }
     return this.checkPark(t, performance.now()) ?? Step.PARK;

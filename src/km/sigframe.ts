@@ -1,7 +1,7 @@
 // Linux's x86-64 signal frame (struct rt_sigframe) on the guest stack: what a handler receives
 // (siginfo, ucontext with the interrupted registers, mask and XSAVE state) and what rt_sigreturn
 // restores. Layouts are Linux's, so handlers that inspect or edit the context work unchanged.
-import { defineLayout, getU64 as u64, setU64, writeField } from '../util/struct.js';
+import { defineLayout, getU64 as u64, getI64, setU64, writeField } from '../util/struct.js';
 import type { RegName } from '../kvm/abi.js';
 import type { Process } from './process.js';
 import type { PendingInfo } from './signals.js';
@@ -144,7 +144,8 @@ export function popSigframe(p: Process, rsp: number, current: Regs, xsaveSize: n
   const dv = p.mem.dataView(frame, RtSigframe.SIZE);
   const mc = RtSigframe.UC + MCONTEXT_OFFSET;
   const regs = { ...current };
-  for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) regs[name as RegName] = u64(dv, mc + off);
+  // signed: a register holding -errno must come back as the same 64-bit pattern
+  for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) regs[name as RegName] = getI64(dv, mc + off);
   const eflags = u64(dv, mc + Sigcontext.fields.eflags[0]);
   regs.rflags = (current.rflags - (current.rflags & EFLAGS_USER_CHANGEABLE)) + (eflags & EFLAGS_USER_CHANGEABLE);
   const mask = dv.getBigUint64(RtSigframe.UC + Ucontext.fields.uc_sigmask[0], true);

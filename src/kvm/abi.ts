@@ -79,7 +79,9 @@ export const REG_NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp'
 export type RegName = (typeof REG_NAMES)[number];
 
 /** struct kvm_regs: 18 u64 in REG_NAMES order */
-export const KvmRegs = defineLayout(144, Object.fromEntries(REG_NAMES.map((n, i) => [n, [i * 8, 'u64'] as const])) as Record<RegName, readonly [number, 'u64']>);
+/** registers are read as signed 64-bit numbers, so values like -1 or -errno survive a round trip
+ * exactly (JS numbers hold integers exactly up to 2^53 in magnitude) */
+export const KvmRegs = defineLayout(144, Object.fromEntries(REG_NAMES.map((n, i) => [n, [i * 8, 'i64'] as const])) as Record<RegName, readonly [number, 'i64']>);
 
 /** struct kvm_segment (24 bytes) */
 export const KvmSegment = defineLayout(24, {
