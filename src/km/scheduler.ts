@@ -17,7 +17,10 @@ import { DISPATCH } from '../syscalls/table.js';
 import { formatCall, formatResult } from '../syscalls/trace.js';
 import type { Process } from './process.js';
 import { PayloadExit, PayloadKilled, MonitorError, ThreadExit } from './exit.js';
-import { readFault } from './faults.js';
+import { readFault, VEC } from './faults.js';
+
+/** MXCSR's offset in the XSAVE image */
+const XSAVE_MXCSR = 24;
 import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser, takeHostSignals } from './deliver.js';
 import { SIG_DFL, SIG_IGN, bit, ThreadSignals } from './signals.js';
 import type { Regs } from './sigframe.js';
@@ -208,7 +211,7 @@ export class Scheduler {
         const regs = vcpu.getRegs();
         if (regs.rip !== this.excHaltEnd) throw new MonitorError(`unexpected HLT at 0x${regs.rip.toString(16)}`);
         const cr2 = vcpu.getSregs().get('cr2');
-        const f = readFault(p, regs.rsp, cr2);
+        const f = readFault(p, regs.rsp, cr2, p.mem.readU32(regs.rsp) === VEC.XM ? new DataView(vcpu.getXsave().buffer).getUint32(XSAVE_MXCSR, true) : 0);
         const act = p.signals.actions[f.signal]!;
         const detail = `${f.what} at address 0x${f.addr.toString(16)}, rip 0x${f.rip.toString(16)}`;
         // a fault signal that is blocked or ignored cannot be delivered: Linux kills the process

@@ -73,10 +73,16 @@ function sigaltstack(p: Process, ss: number, old: number): number {
   const s = p.signals;
   if (old !== 0) {
     const b = Buffer.alloc(24);
-    b.writeBigUInt64LE(BigInt(s.altstack.sp), 0); b.writeInt32LE(s.altstack.flags, 8); b.writeBigUInt64LE(BigInt(s.altstack.size), 16);
+    const alt = s.altstack;
+    const sp = p.mem.readU64(p.vcpu.mailbox + p.machine.sym('MB_RSP'));
+    const on = alt.flags !== SS_DISABLE && alt.size > 0 && sp > alt.sp && sp <= alt.sp + alt.size;
+    b.writeBigUInt64LE(BigInt(alt.sp), 0); b.writeInt32LE(on ? SS_ONSTACK : alt.flags, 8); b.writeBigUInt64LE(BigInt(alt.size), 16);
     if (!p.writeBytes(old, b)) return EFAULT;
   }
   if (ss !== 0) {
+    // the stack in use cannot be changed
+    const cur = p.mem.readU64(p.vcpu.mailbox + p.machine.sym('MB_RSP'));
+    if (s.altstack.flags !== SS_DISABLE && s.altstack.size > 0 && cur > s.altstack.sp && cur <= s.altstack.sp + s.altstack.size) return -E.EPERM;
     const b = p.readBytes(ss, 24);
     if (!b) return EFAULT;
     const d = Buffer.from(b);
