@@ -23,6 +23,8 @@ function printStats(p: Process): void {
     lines.push(`${(DISPATCH[nr]?.name ?? `syscall_${nr}`).padEnd(20)} ${String(s.count).padStart(9)} ${String(s.errors).padStart(7)} ${(s.ns / 1e6).toFixed(3).padStart(10)} ${(s.ns / 1e3 / s.count).toFixed(2).padStart(9)}`);
   }
   lines.push(`${'total'.padEnd(20)} ${String(total).padStart(9)}`);
+  const c = p.sched.counts;
+  lines.push(`[km] other vCPU exits: interrupted ${c.interrupts}, faults ${c.faults}; kicks sent ${c.kicks}; calls on vCPU threads ${c.hostCalls}; monitor waits ${c.parks}; threads at most ${p.sched.maxLive}`);
   p.log(lines.join('\n'));
 }
 

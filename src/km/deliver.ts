@@ -144,9 +144,14 @@ function lowestReady(p: Process): number {
 export function signalsAfterInterrupt(p: Process, h: VcpuHandle): void {
   takeHostSignals(p);
   if (!p.signals.hasDeliverable) return;
-  const ctx = h.vcpu.getRegs() as Regs;
-  // inside the landing pad the mailbox is live: deliver at the end of that syscall instead
-  if (inGuestCode(ctx.rip)) return;
+  let ctx = h.vcpu.getRegs() as Regs;
+  if (inGuestCode(ctx.rip)) {
+    const ret = CODE_VA + p.machine.sym('syscall_return'), end = p.machine.sigreturnTrampolineVa;
+    // on the way in, the vCPU is about to exit at the doorbell: deliver as that syscall ends
+    if (ctx.rip < ret || ctx.rip >= end) return;
+    // on the way back, the mailbox holds the whole user context: finish the return here
+    ctx = syscallContext(p, h, p.mem.readI64(h.mailbox + p.machine.sym('MB_RET')));
+  }
   const regs = deliverSignals(p, h, ctx);
   if (regs) enterUser(h, regs);
 }

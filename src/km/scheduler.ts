@@ -47,6 +47,9 @@ export class Scheduler {
   private nextVcpuId = 1;
   readonly timers = new Set<MonitorTimer>();
   private readonly excHaltEnd: number;
+  /** counts for --stats */
+  maxLive = 1;
+  readonly counts = { interrupts: 0, kicks: 0, faults: 0, hostCalls: 0, parks: 0 };
   /** set while a syscall of p.cur is being handled (its signals are dealt with as it ends) */
   private inSyscall: Thread | null = null;
 
@@ -138,8 +141,8 @@ export class Scheduler {
     const vt = this.vt!;
     switch (s) {
       case Step.RUN: t.state = 'guest'; vt.run(t.h.id); break;
-      case Step.HOST: { t.state = 'host'; const c = t.call!; vt.syscall(t.h.id, c.nr, c.args); break; }
-      case Step.PARK: t.state = 'parked'; break;
+      case Step.HOST: { this.counts.hostCalls++; t.state = 'host'; const c = t.call!; vt.syscall(t.h.id, c.nr, c.args); break; }
+      case Step.PARK: this.counts.parks++; t.state = 'parked'; break;
       case Step.GONE: break;
     }
   }
@@ -158,6 +161,7 @@ export class Scheduler {
     t.sig.blocked = parent.sig.blocked;
     t.fsBase = fsBase;
     p.threads.set(tid, t);
+    this.maxLive = Math.max(this.maxLive, p.threads.size);
     this.bySlot[h.id] = t;
     t.state = 'ready';
     if (this.threaded) {
@@ -195,6 +199,7 @@ export class Scheduler {
     const { vcpu } = t.h;
     if (r < 0) {
       if (r === -E.EINTR || r === -E.EAGAIN) {
+        this.counts.interrupts++;
         vcpu.setImmediateExit(false);
         t.kickedAt = 0;
         if (takeHostSignals(p)) this.notify();
@@ -208,6 +213,7 @@ export class Scheduler {
     if (reason === EXIT.MMIO && vcpu.runField('mmio_phys_addr') === DOORBELL_GPA) return this.syscall(t);
     switch (reason) {
       case EXIT.HLT: {
+        this.counts.faults++;
         const regs = vcpu.getRegs();
         if (regs.rip !== this.excHaltEnd) throw new MonitorError(`unexpected HLT at 0x${regs.rip.toString(16)}`);
         const cr2 = vcpu.getSregs().get('cr2');
@@ -374,6 +380,7 @@ export class Scheduler {
   }
 
   private kick(t: Thread): void {
+    this.counts.kicks++;
     t.kickedAt = performance.now();
     this.vt!.kick(t.h.id);
   }

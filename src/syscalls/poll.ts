@@ -119,7 +119,7 @@ function writeRemaining(p: Process, ptr: number, unitNs: number, ts: Buffer, sta
 
 /** the temporary signal mask of ppoll/pselect6 (restored as the call ends; a handler's frame
  * saves the original) */
-function applySigmask(p: Process, ptr: number, size: number): number {
+export function applySigmask(p: Process, ptr: number, size: number): number {
   if (ptr === 0) return 0;
   if (size !== 8) return EINVAL;
   const b = p.readBytes(ptr, 8);

@@ -10,6 +10,7 @@ import { processSyscalls } from './process.js';
 import { signalSyscalls } from './signal.js';
 import { threadSyscalls } from './thread.js';
 import { timerSyscalls } from './timers.js';
+import { eventSyscalls } from './events.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -20,6 +21,7 @@ const families: Record<string, SyscallDef[]> = {
   'signals': signalSyscalls,
   'threads': threadSyscalls,
   'timers': timerSyscalls,
+  'events': eventSyscalls,
 };
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }
