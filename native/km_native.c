@@ -267,13 +267,20 @@ static napi_value js_threads_init(napi_env env, napi_callback_info info) {
     return ab;
 }
 
-/* threadStart(slot): starts the slot's host thread (signals blocked but KICK_SIG) -> 0 or -errno */
-static napi_value js_thread_start(napi_env env, napi_callback_info info) {
+/* the slot number argument of a slot call, or -1 (a RangeError is thrown) */
+static int64_t slot_arg(napi_env env, napi_callback_info info, const char *what) {
     size_t argc = 1;
     napi_value v;
-    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    if (napi_get_cb_info(env, info, &argc, &v, NULL, NULL) != napi_ok) return -1;
     int64_t id = arg_i64(env, v);
-    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, "threadStart: bad slot"); return NULL; }
+    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, what); return -1; }
+    return id;
+}
+
+/* threadStart(slot): starts the slot's host thread (signals blocked but KICK_SIG) -> 0 or -errno */
+static napi_value js_thread_start(napi_env env, napi_callback_info info) {
+    int64_t id = slot_arg(env, info, "threadStart: bad slot");
+    if (id < 0) return NULL;
     sigset_t all, old;
     sigfillset(&all);
     sigdelset(&all, KICK_SIG);
@@ -291,11 +298,8 @@ static napi_value js_thread_start(napi_env env, napi_callback_info info) {
 
 /* post(slot): hands the slot's filled-in command to its thread */
 static napi_value js_post(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value v;
-    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
-    int64_t id = arg_i64(env, v);
-    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, "post: bad slot"); return NULL; }
+    int64_t id = slot_arg(env, info, "post: bad slot");
+    if (id < 0) return NULL;
     struct slot *s = &slots[id];
     __atomic_store_n(&s->state, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&s->sleeping, __ATOMIC_SEQ_CST)) futex(&s->state, FUTEX_WAKE_PRIVATE, 1, NULL);
@@ -304,11 +308,8 @@ static napi_value js_post(napi_env env, napi_callback_info info) {
 
 /* kick(slot): makes the slot's KVM_RUN or blocking host call return (EINTR) soon */
 static napi_value js_kick(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value v;
-    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
-    int64_t id = arg_i64(env, v);
-    if (!hdr || id < 0 || id >= nslots) { napi_throw_range_error(env, NULL, "kick: bad slot"); return NULL; }
+    int64_t id = slot_arg(env, info, "kick: bad slot");
+    if (id < 0) return NULL;
     struct slot *s = &slots[id];
     if (s->run_addr) __atomic_store_n((uint8_t *)(uintptr_t)(s->run_addr + offsetof(struct kvm_run, immediate_exit)), 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&s->host_tid, __ATOMIC_SEQ_CST)) pthread_kill(slot_threads[id], KICK_SIG);

@@ -173,9 +173,6 @@ export class Scheduler {
     return t;
   }
 
-  /** vCPUs available without creating one more */
-  get vcpusInUse(): number { return this.p.threads.size; }
-
   /** A thread ended (exit): robust futexes, clear_child_tid, its vCPU kept for reuse. The last
    * thread's end is the process's. */
   private retire(t: Thread, status: number): void {
@@ -383,16 +380,5 @@ export class Scheduler {
     this.counts.kicks++;
     t.kickedAt = performance.now();
     this.vt!.kick(t.h.id);
-  }
-
-  /** re-examines parked threads (after a futex-free wake-up condition changed) */
-  recheckParked(): void {
-    if (!this.threaded) return;
-    const now = performance.now();
-    for (const t of this.p.threads.values()) {
-      if (t.state !== 'parked' || t === this.inSyscall) continue;
-      const s = this.checkPark(t, now);
-      if (s !== null) this.apply(t, s);
-    }
   }
 }

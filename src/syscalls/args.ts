@@ -37,3 +37,22 @@ export function hostPath(p: Process, ptr: number): Buffer | number {
 }
 
 export function addr(b: Buffer): number { return native.addressOf(b); }
+
+/** A guest struct timespec as nanoseconds, or -EFAULT / -EINVAL (negative or tv_nsec >= 1e9). */
+export function readTimespecNs(p: Process, ptr: number): bigint | number {
+  const b = p.readBytes(ptr, 16);
+  if (!b) return EFAULT;
+  const d = Buffer.from(b);
+  const sec = d.readBigInt64LE(0), ns = d.readBigInt64LE(8);
+  if (sec < 0n || ns < 0n || ns >= 1_000_000_000n) return EINVAL;
+  return sec * 1_000_000_000n + ns;
+}
+
+/** The same timespec copied into a host buffer (for host calls that take a pointer). */
+export function copyTimespec(p: Process, ptr: number): Buffer | number {
+  const ns = readTimespecNs(p, ptr);
+  if (typeof ns === 'number') return ns;
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(ns / 1_000_000_000n, 0); b.writeBigInt64LE(ns % 1_000_000_000n, 8);
+  return b;
+}

@@ -6,7 +6,7 @@ import { SYS } from '../host/sysno.js';
 import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
-import { EBADF, EFAULT, EINVAL, hostFd } from './args.js';
+import { EBADF, EFAULT, EINVAL, copyTimespec, hostFd } from './args.js';
 import { applySigmask } from './poll.js';
 
 const O_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000;
@@ -29,10 +29,9 @@ function epollWait(p: Process, epfd: number, events: number, max: number, timeou
     // epoll_pwait2: a timespec (NULL: infinite)
     let ts: Buffer | null = null;
     if (tsPtr !== 0) {
-      const t = p.readBytes(tsPtr, 16);
-      if (!t) return EFAULT;
-      ts = Buffer.from(t);
-      if (ts.readBigInt64LE(0) < 0n || ts.readBigInt64LE(8) < 0n || ts.readBigInt64LE(8) >= 1_000_000_000n) return EINVAL;
+      const t = copyTimespec(p, tsPtr);
+      if (typeof t === 'number') return t;
+      ts = t;
     }
     return new HostCall(SYS.epoll_pwait2, [h, buf, max, ts ? p.scratchAddrFor(ts) : 0, 0, 8], undefined, ts);
   }

@@ -10,7 +10,7 @@ import { Park, type Thread } from '../km/thread.js';
 import type { PendingInfo } from '../km/signals.js';
 import { encodeSiginfo } from '../km/sigframe.js';
 import { int, type SyscallDef } from './types.js';
-import { EFAULT, EINVAL } from './args.js';
+import { EFAULT, EINVAL, readTimespecNs } from './args.js';
 
 const SIGSET_SIZE = 8;
 const SI_USER = 0, SI_TKILL = -6;
@@ -99,14 +99,10 @@ function sigaltstack(p: Process, ss: number, old: number): number {
 }
 
 /** Reads a guest timespec as milliseconds; null pointer: Infinity. */
-export function readTimeoutMs(p: Process, ptr: number): number {
+function readTimeoutMs(p: Process, ptr: number): number {
   if (ptr === 0) return Infinity;
-  const b = p.readBytes(ptr, 16);
-  if (!b) return EFAULT;
-  const d = Buffer.from(b);
-  const sec = Number(d.readBigInt64LE(0)), ns = Number(d.readBigInt64LE(8));
-  if (sec < 0 || ns < 0 || ns >= 1e9) return EINVAL;
-  return sec * 1000 + ns / 1e6;
+  const ns = readTimespecNs(p, ptr);
+  return typeof ns === 'number' ? ns : Number(ns) / 1e6;
 }
 
 /** kill/tkill/tgkill/rt_sigqueueinfo: to the whole payload, to one of its threads, or (other

@@ -10,7 +10,7 @@ import { FUTEX } from '../km/robust.js';
 import { syscallContextRegs } from '../km/deliver.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
-import { EFAULT, EINVAL } from './args.js';
+import { EFAULT, EINVAL, copyTimespec } from './args.js';
 
 export const CLONE = {
   VM: 0x100, FS: 0x200, FILES: 0x400, SIGHAND: 0x800, PIDFD: 0x1000, PTRACE: 0x2000, VFORK: 0x4000,
@@ -72,16 +72,6 @@ function clone3(p: Process, argsPtr: number, size: number): number {
   const stack = u64(CloneArgs.stack), stackSize = u64(CloneArgs.stackSize);
   if ((stack === 0) !== (stackSize === 0) && flags & CLONE.VM) return EINVAL;
   return cloneThread(p, flags, stack + stackSize, u64(CloneArgs.parentTid), u64(CloneArgs.childTid), u64(CloneArgs.tls));
-}
-
-/** host timespec for a guest one, or an errno; the buffer must stay alive for the host call */
-function copyTimespec(p: Process, ptr: number): Buffer | number {
-  const t = p.readBytes(ptr, 16);
-  if (!t) return EFAULT;
-  const b = Buffer.from(t);
-  const ns = b.readBigInt64LE(8);
-  if (b.readBigInt64LE(0) < 0n || ns < 0n || ns >= 1_000_000_000n) return EINVAL;
-  return b;
 }
 
 function futex(p: Process, uaddr: number, op: number, val: number, timeout: number, uaddr2: number, val3: number): number | HostCall {

@@ -5,7 +5,7 @@ import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { SYS } from '../host/sysno.js';
 import { int, type SyscallDef } from './types.js';
-import { EFAULT, EINVAL } from './args.js';
+import { EFAULT, EINVAL, readTimespecNs } from './args.js';
 
 const TS = 16;
 export const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, MONOTONIC_RAW: 4, REALTIME_COARSE: 5,
@@ -33,11 +33,8 @@ function tsBuf(ns: bigint): Buffer {
  * sleep reports exactly the time left.
  */
 function sleep(p: Process, clock: number, flags: number, reqPtr: number, remPtr: number): number | HostCall {
-  const req = p.readBytes(reqPtr, TS);
-  if (!req) return EFAULT;
-  const d = Buffer.from(req);
-  const sec = d.readBigInt64LE(0), nsec = d.readBigInt64LE(8);
-  if (sec < 0n || nsec < 0n || nsec >= NS) return EINVAL;
+  const req = readTimespecNs(p, reqPtr);
+  if (typeof req === 'number') return req;
   const abs = (flags & TIMER_ABSTIME) !== 0;
   // CPU-time clocks cannot be slept on absolutely by another thread: pass those through
   if (clock === CLOCK.PROCESS_CPUTIME_ID || clock === CLOCK.THREAD_CPUTIME_ID || clock < 0) {
@@ -47,7 +44,7 @@ function sleep(p: Process, clock: number, flags: number, reqPtr: number, remPtr:
   }
   const now = clockNow(clock);
   if (typeof now === 'number') return now === -E.EINVAL ? EINVAL : now;
-  const deadline = abs ? sec * NS + nsec : now + sec * NS + nsec;
+  const deadline = abs ? req : now + req;
   const target = tsBuf(deadline);
   return new HostCall(SYS.clock_nanosleep, [clock, TIMER_ABSTIME, native.addressOf(target), 0], (r) => {
     if (r === -E.EINTR && !abs && remPtr !== 0) {

@@ -6,7 +6,7 @@ import { E } from '../host/errno.js';
 import { PosixTimer, checkSigevent, defaultSigevent, type Sigevent } from '../km/timers.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
-import { EFAULT, EINVAL, hostFd } from './args.js';
+import { EFAULT, EINVAL, hostFd, readTimespecNs } from './args.js';
 import { CLOCK, clockNow } from './time.js';
 
 const ITIMERSPEC = 32;
@@ -23,16 +23,11 @@ function readClock(clock: number): bigint {
 
 /** struct itimerspec -> [interval ns, value ns], or -errno */
 function readItimerspec(p: Process, ptr: number): [bigint, bigint] | number {
-  const b = p.readBytes(ptr, ITIMERSPEC);
-  if (!b) return EFAULT;
-  const d = Buffer.from(b);
-  const v: bigint[] = [];
-  for (const off of [0, 16]) {
-    const s = d.readBigInt64LE(off), ns = d.readBigInt64LE(off + 8);
-    if (s < 0n || ns < 0n || ns >= NS) return EINVAL;
-    v.push(s * NS + ns);
-  }
-  return [v[0]!, v[1]!];
+  const interval = readTimespecNs(p, ptr);
+  if (typeof interval === 'number') return interval;
+  const value = readTimespecNs(p, ptr + 16);
+  if (typeof value === 'number') return value;
+  return [interval, value];
 }
 
 function itimerspec(interval: bigint, value: bigint): Buffer {
