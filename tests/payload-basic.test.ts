@@ -1,7 +1,7 @@
 // Basic payloads, each run natively and under km: output, stdin, argv/env/auxv, uname, getrandom.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildPayload, VARIANTS } from './lib/build.js';
+import { buildPayload, DYNAMIC_VARIANTS, VARIANTS } from './lib/build.js';
 import { assertChecksPassed, assertExit0 } from './lib/checks.js';
 import { requireKvm } from './lib/kvm.js';
 import { bytesOf, definePayloadTests } from './lib/payload.js';
@@ -9,6 +9,7 @@ import { assertSameOutcome, lines, runBoth, runNative, testEnv } from './lib/run
 
 definePayloadTests({
   payload: 'hello',
+  variants: [...VARIANTS, ...DYNAMIC_VARIANTS],
   native(r) {
     assertExit0(r);
     assert.equal(r.stdout, 'hello, world\n');
@@ -41,6 +42,7 @@ const argvArgs = ['one', 'two words', '', '--flag=value', 'ünïcödé', "quote'
 definePayloadTests({
   payload: 'args',
   args: argvArgs,
+  variants: [...VARIANTS, ...DYNAMIC_VARIANTS],
   native(r, _variant, exe) {
     assertExit0(r);
     const out = lines(r.stdout);

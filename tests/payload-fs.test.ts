@@ -5,11 +5,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertChecksPassed } from './lib/checks.js';
 import { definePayloadTests } from './lib/payload.js';
+import { DYNAMIC_VARIANTS, VARIANTS } from './lib/build.js';
 import { lines } from './lib/run.js';
 
 definePayloadTests({
   payload: 'fileio',
   snapshot: true,
+  variants: [...VARIANTS, ...DYNAMIC_VARIANTS],
   native(r) {
     assertChecksPassed(r);
     // fds are handed out lowest-first from 3 in a process that has only 0, 1 and 2

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { assertChecksPassed, assertExit0 } from './lib/checks.js';
 import { definePayloadTests } from './lib/payload.js';
-import { VARIANTS, type Variant } from './lib/build.js';
+import { DYNAMIC_VARIANTS, VARIANTS, type Variant } from './lib/build.js';
 import type { RunResult } from './lib/run.js';
 
 const LIBCS: readonly Variant[] = ['musl', 'glibc'];
@@ -21,7 +21,8 @@ function passedWith(want: readonly string[]) {
 definePayloadTests({
   payload: 'threads',
   args: ['create-join', '1000', '16'],
-  variants: VARIANTS, // static-PIE too: TLS and thread stacks in a relocated executable
+  // static-PIE and dynamic too: TLS and thread stacks in a relocated executable
+  variants: [...VARIANTS, ...DYNAMIC_VARIANTS],
   native: passedWith(['created and joined: 1000, at most 16 alive', 'sum of return values: 332834500',
     'sequential default-attribute threads: sum 328450']),
 });

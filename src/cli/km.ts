@@ -3,6 +3,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
+import type { PayloadSpec } from '../km/monitor.js';
 
 export const EXIT_KM_FAILED = 125;
 export const EXIT_CANNOT_EXECUTE = 126;
@@ -97,13 +98,33 @@ async function main(argv: string[]): Promise<void> {
     if (e instanceof ElfError) throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: ${e.message}`);
     throw e;
   }
+  let interp: PayloadSpec['interp'];
   if (image.interp !== null) {
-    throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: dynamic executable (interpreter ${image.interp}): dynamic executables are not supported yet; build with -static`);
+    // like execve: the interpreter named by PT_INTERP is itself a static ELF (ld.so) that km loads
+    // next to the program; a relative name is taken relative to the current directory
+    const ipath = image.interp;
+    const what = `km: ${given}: interpreter ${ipath}`;
+    let ifile: Uint8Array;
+    try {
+      const ist = statSync(ipath);
+      if (!ist.isFile()) throw new CliExit(EXIT_CANNOT_EXECUTE, `${what}: not a regular file`);
+      ifile = readFileSync(ipath);
+    } catch (e) {
+      if (e instanceof CliExit) throw e;
+      throw new CliExit(fsReason(e) === 'No such file or directory' ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, `${what}: ${fsReason(e)}`);
+    }
+    let iimage;
+    try { iimage = parseElf(ifile); } catch (e) {
+      if (e instanceof ElfError) throw new CliExit(EXIT_CANNOT_EXECUTE, `${what}: ${e.message}`);
+      throw e;
+    }
+    if (iimage.interp !== null) throw new CliExit(EXIT_CANNOT_EXECUTE, `${what}: the interpreter itself names an interpreter`);
+    interp = { path: resolve(ipath), image: iimage, file: ifile };
   }
 
   const { runPayloadToEnd } = await import('./run.js');
   runPayloadToEnd({
-    exePath: resolve(path), execfn: given, image, file,
+    exePath: resolve(path), execfn: given, image, file, interp,
     argv: [a.argv0 ?? given, ...a.payloadArgs], envp: env,
   }, {
     trace: a.trace, stats: a.stats, verbose: a.verbose, maxThreads: a.maxThreads ?? 0,

@@ -2,7 +2,7 @@
 import { ElfError, ET, PF, PT, type ElfImage } from './elf.js';
 import { AddressSpace } from '../km/addrspace.js';
 import { PROT } from '../host/hostcalls.js';
-import { MMAP_MIN_ADDR, MMAP_TOP, PIE_BASE, pageDown, pageUp } from '../vm/layout.js';
+import { MMAP_MIN_ADDR, MMAP_TOP, pageDown, pageUp } from '../vm/layout.js';
 
 export interface LoadedImage {
   bias: number;
@@ -17,8 +17,17 @@ function segProt(flags: number): number {
   return (flags & PF.R ? PROT.READ : 0) | (flags & PF.W ? PROT.WRITE : 0) | (flags & PF.X ? PROT.EXEC : 0);
 }
 
-export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name: string): LoadedImage {
-  const bias = img.type === ET.DYN ? PIE_BASE - pageDown(img.minVaddr) : 0;
+/**
+ * Loads img. A position-independent image (ET_DYN) goes at `base`, or with base -1 at the highest
+ * free range below the mmap area's top (where Linux puts an interpreter).
+ */
+export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name: string, base: number): LoadedImage {
+  let bias = 0;
+  if (img.type === ET.DYN) {
+    const at = base >= 0 ? base : as.freeRangeBelowTop(pageUp(img.maxVaddr) - pageDown(img.minVaddr));
+    if (at < 0) throw new ElfError('no room in the guest address space for the image');
+    bias = at - pageDown(img.minVaddr);
+  }
   const lo = pageDown(bias + img.minVaddr), hi = pageUp(bias + img.maxVaddr);
   if (lo < MMAP_MIN_ADDR || hi > MMAP_TOP) {
     throw new ElfError(`segments at 0x${lo.toString(16)}-0x${hi.toString(16)} lie outside the guest address space`);

@@ -132,6 +132,9 @@ export class AddressSpace {
 
   // ---- set-up by the loader ----
 
+  /** start of the highest free range of len bytes below the mmap top, or -ENOMEM */
+  freeRangeBelowTop(len: number): number { return this.findFree(len); }
+
   /** Maps a fixed anonymous region for the loader (ELF segments, stack); returns 0 or -errno. */
   mapFixedAnon(start: number, end: number, prot: number, name: string): number {
     if (this.overlaps(start, end)) return -E.EEXIST;

@@ -3,7 +3,7 @@
 import { SYS } from '../host/sysno.js';
 import { sys } from '../host/native.js';
 import { Machine } from '../vm/machine.js';
-import { STACK_TOP, PAGE_SIZE } from '../vm/layout.js';
+import { STACK_TOP, PAGE_SIZE, PIE_BASE } from '../vm/layout.js';
 import { RFLAGS_FIXED } from '../vm/cpu.js';
 import { PT, PF, type ElfImage } from '../elf/elf.js';
 import { loadElf } from '../elf/loader.js';
@@ -20,6 +20,8 @@ export interface PayloadSpec {
   execfn: string;
   image: ElfImage;
   file: Uint8Array;
+  /** the program interpreter (PT_INTERP), loaded beside a dynamic executable */
+  interp?: { path: string; image: ElfImage; file: Uint8Array };
   argv: string[];
   envp: string[];
 }
@@ -33,10 +35,13 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   const { as } = proc;
   const execStack = spec.image.phdrs.some((ph) => ph.type === PT.GNU_STACK && (ph.flags & PF.X) !== 0);
   if (as.initStack(execStack) < 0) throw new MonitorError('cannot map the initial stack (memory limit too small?)');
-  const img = loadElf(as, spec.image, spec.file, spec.exePath);
+  const img = loadElf(as, spec.image, spec.file, spec.exePath, PIE_BASE);
   as.initBrk(img.brk);
+  // the interpreter goes where mmap would put it (top-down), as Linux's binfmt_elf does; it starts
+  // first and finds the program through AT_PHDR/AT_ENTRY, itself through AT_BASE
+  const ld = spec.interp ? loadElf(as, spec.interp.image, spec.interp.file, spec.interp.path, -1) : null;
   const auxv: [number, number][] = [
-    [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0],
+    [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, ld ? ld.bias : 0],
     [AT.FLAGS, 0], [AT.ENTRY, img.entry], [AT.UID, sys(SYS.getuid)], [AT.EUID, sys(SYS.geteuid)],
     [AT.GID, sys(SYS.getgid)], [AT.EGID, sys(SYS.getegid)], [AT.SECURE, 0], [AT.HWCAP, machine.cpu.hwcap],
     [AT.HWCAP2, 0], [AT.CLKTCK, 100], [AT.MINSIGSTKSZ, machine.cpu.xsaveSize + SIGFRAME_OVERHEAD],
@@ -46,6 +51,6 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   const vcpu = machine.createVcpu(0);
   proc.sched = new Scheduler(proc);
   const main = proc.sched.adoptMain(vcpu);
-  vcpu.vcpu.setRegs({ rip: img.entry, rsp: stack.rsp, rflags: RFLAGS_FIXED }, true);
+  vcpu.vcpu.setRegs({ rip: ld ? ld.entry : img.entry, rsp: stack.rsp, rflags: RFLAGS_FIXED }, true);
   return { machine, proc, main };
 }

@@ -7,11 +7,14 @@ import { dirname, join } from 'node:path';
 import { payloadBinDir, payloadSrcDir } from './paths.js';
 import { ET_DYN, ET_EXEC, readElfInfo } from './elfinfo.js';
 
-/** The static toolchain variants every payload is built and tested with. */
-export type Variant = 'musl' | 'glibc' | 'glibc-pie' | 'musl-pie';
+/** The toolchain variants payloads are built with. */
+export type Variant = 'musl' | 'glibc' | 'glibc-pie' | 'musl-pie' | 'glibc-dynamic' | 'musl-dynamic';
+/** the static variants every payload is tested with */
 export const VARIANTS: readonly Variant[] = ['musl', 'glibc', 'glibc-pie', 'musl-pie'];
-/** Builds for other tests: an ordinary dynamically linked glibc executable (km must refuse it). */
-export type BuildVariant = Variant | 'glibc-dynamic';
+/** ordinary dynamically linked executables (PT_INTERP: glibc's ld-linux, musl's ld-musl) */
+export const DYNAMIC_VARIANTS: readonly Variant[] = ['glibc-dynamic', 'musl-dynamic'];
+export type BuildVariant = Variant;
+const isDynamic = (v: Variant) => v === 'glibc-dynamic' || v === 'musl-dynamic';
 
 /** Debian packages that provide the tools, for error messages. */
 const PACKAGE: Record<string, string> = { 'musl-gcc': 'musl-tools', gcc: 'gcc' };
@@ -64,6 +67,7 @@ function compile(src: string, out: string, variant: BuildVariant): void {
     case 'glibc': tool('gcc', ['-static', ...base, '-o', out, src, ...extra]); return;
     case 'glibc-pie': tool('gcc', ['-static-pie', ...base, '-o', out, src, ...extra]); return;
     case 'glibc-dynamic': tool('gcc', [...base, '-o', out, src, ...extra]); return;
+    case 'musl-dynamic': tool('musl-gcc', [...base, '-o', out, src, ...extra]); return;
     case 'musl-pie': {
       // musl-gcc -static-pie silently links a dynamic executable (its specs replace the link spec),
       // so link by hand: musl's rcrt1.o self-relocates, -static-pie gives ET_DYN without PT_INTERP.
@@ -87,7 +91,7 @@ function compile(src: string, out: string, variant: BuildVariant): void {
 function verifyShape(file: string, variant: BuildVariant): void {
   const info = readElfInfo(readFileSync(file));
   const wantType = variant === 'musl' || variant === 'glibc' ? ET_EXEC : ET_DYN;
-  const wantInterp = variant === 'glibc-dynamic';
+  const wantInterp = isDynamic(variant);
   if (info.type !== wantType || info.interp !== wantInterp) {
     throw new Error(`${file}: expected ELF type ${wantType} ${wantInterp ? 'with' : 'without'} PT_INTERP, ` +
       `got type ${info.type} ${info.interp ? 'with' : 'without'} PT_INTERP`);
@@ -104,12 +108,31 @@ export function buildPayload(name: string, variant: BuildVariant): string {
   if (!existsSync(src)) throw new Error(`no payload source ${src}`);
   const out = join(payloadBinDir, variant, name);
   const newestInput = Math.max(mtime(src), mtime(join(payloadSrcDir, 'common.h')));
+  // `// needs-libs: a b` builds tests/payloads/lib/a.c as lib<a>.so beside a dynamic payload
+  const libs = /^\/\/ needs-libs:(.*)$/m.exec(readFileSync(src, 'utf8'))?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+  if (isDynamic(variant)) for (const l of libs) buildLibrary(l, variant);
   if (mtime(out) >= newestInput) return out;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   try {
     compile(src, tmp, variant);
     verifyShape(tmp, variant);
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return out;
+}
+
+/** Builds tests/payloads/lib/<name>.c into a shared library lib<name>.so for a dynamic variant. */
+function buildLibrary(name: string, variant: Variant): string {
+  const src = join(payloadSrcDir, 'lib', `${name}.c`);
+  const out = join(payloadBinDir, variant, `lib${name}.so`);
+  if (mtime(out) >= mtime(src)) return out;
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    tool(variant === 'musl-dynamic' ? 'musl-gcc' : 'gcc', ['-O1', '-Wall', '-Wextra', '-fPIC', '-shared', '-o', tmp, src]);
     renameSync(tmp, out);
   } finally {
     rmSync(tmp, { force: true });
