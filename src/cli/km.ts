@@ -1,5 +1,5 @@
 // km: the Kontain monitor command.
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<void> {
 
   const { runPayloadToEnd } = await import('./run.js');
   runPayloadToEnd({
-    exePath: resolve(path), execfn: given, image, file, interp,
+    exePath: realpathSync(path), execfn: given, image, file, interp,
     argv: [a.argv0 ?? given, ...a.payloadArgs], envp: env,
   }, {
     trace: a.trace, stats: a.stats, verbose: a.verbose, maxThreads: a.maxThreads ?? 0,

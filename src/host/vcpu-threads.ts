@@ -50,6 +50,9 @@ export class VcpuThreads {
     native.post(slot);
   }
 
+  /** the host thread id of a slot's thread (0 until it has started) */
+  hostTid(slot: number): number { return this.dv.getInt32(this.base(slot) + SLOT.hostTid, true); }
+
   result(slot: number): number { return Number(this.dv.getBigInt64(this.base(slot) + SLOT.result, true)); }
 
   kick(slot: number): void { native.kick(slot); }

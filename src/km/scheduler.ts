@@ -41,6 +41,13 @@ export class Scheduler {
   threaded = false;
   private wantThreaded = false;
   private vt: VcpuThreads | null = null;
+
+  /** the host thread that runs t's vCPU: the monitor's own until threads start (or -1 briefly) */
+  hostTidOf(t: Thread): number {
+    if (!this.vt) return this.p.pid;
+    const h = this.vt.hostTid(t.h.id);
+    return h > 0 ? h : -1;
+  }
   private readonly bySlot: (Thread | undefined)[] = [];
   /** vCPUs whose threads ended, kept for the next thread */
   private readonly idle: VcpuHandle[] = [];

@@ -1,10 +1,11 @@
 // Memory: brk and the mmap family, implemented by the monitor's address space (src/km/addrspace.ts).
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
-import { MAP } from '../host/hostcalls.js';
+import { MAP, PROT } from '../host/hostcalls.js';
+import { E } from '../host/errno.js';
 import { int, type SyscallDef } from './types.js';
 import { EBADF, EINVAL } from './args.js';
-import { MONITOR_BASE } from '../vm/layout.js';
+import { MONITOR_BASE, PAGE_SIZE } from '../vm/layout.js';
 
 export const mmSyscalls: SyscallDef[] = [
   { name: 'brk', status: 'emulated', args: ['hex'], ret: 'hex', handler: (p, a) => p.as.brk(a[0]!) },
@@ -29,4 +30,12 @@ export const mmSyscalls: SyscallDef[] = [
   { name: 'munlock', status: 'emulated', args: ['hex', 'size'], handler: () => 0 },
   { name: 'mlockall', status: 'emulated', args: ['hex'], handler: (_p, a) => (int(a[0]!) & ~7 || !int(a[0]!) ? EINVAL : 0) },
   { name: 'munlockall', status: 'emulated', args: [], handler: () => 0 },
+  { name: 'mincore', status: 'passthrough', args: ['hex', 'size', 'ptr'], handler: (p, a) => {
+    const start = a[0]!, len = a[1]!;
+    if (start % PAGE_SIZE !== 0 || start < 0) return EINVAL;
+    // the range must be mapped in the guest (the host would see the whole reservation as mapped)
+    if (!p.as.accessible(start, len, PROT.NONE)) return -E.ENOMEM;
+    const vec = p.hostPtr(a[2]!, Math.ceil(len / PAGE_SIZE));
+    return vec < 0 ? -E.EFAULT : sys(SYS.mincore, p.mem.hostAddr(start), len, vec);
+  }, notes: 'residency of the guest\'s own pages' },
 ];

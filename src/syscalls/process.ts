@@ -47,6 +47,8 @@ function uname(p: Process, buf: number): number {
 }
 
 function isSelf(p: Process, pid: number): boolean { return pid === 0 || pid === p.pid; }
+/** 0, the process or one of its threads (calls that take a thread id, like sched_getaffinity) */
+function isOwnTask(p: Process, tid: number): boolean { return isSelf(p, tid) || p.threads.has(tid); }
 
 function prlimit(p: Process, pid: number, res: number, newPtr: number, oldPtr: number): number {
   if (!isSelf(p, pid)) return -E.ESRCH;
@@ -141,10 +143,10 @@ export const processSyscalls: SyscallDef[] = [
   } },
   { name: 'setrlimit', status: 'emulated', args: ['int', 'ptr'], handler: (p, a) => prlimit(p, 0, int(a[0]!), a[1]!, 0) },
   { name: 'sched_getaffinity', status: P, args: ['int', 'size', 'ptr'], handler: (p, a) => {
-    if (!isSelf(p, int(a[0]!))) return -E.ESRCH;
+    if (!isOwnTask(p, int(a[0]!))) return -E.ESRCH;
     const b = p.hostPtr(a[2]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.sched_getaffinity, 0, a[1]!, b);
-  } },
-  { name: 'sched_setaffinity', status: 'emulated', args: ['int', 'size', 'ptr'], handler: (p, a) => (isSelf(p, int(a[0]!)) ? (p.readBytes(a[2]!, Math.min(a[1]!, 128)) ? 0 : EFAULT) : -E.ESRCH), notes: 'accepted, not applied' },
+  }, notes: 'the process, or any of its threads: the CPUs the monitor may use' },
+  { name: 'sched_setaffinity', status: 'emulated', args: ['int', 'size', 'ptr'], handler: (p, a) => (isOwnTask(p, int(a[0]!)) ? (p.readBytes(a[2]!, Math.min(a[1]!, 128)) ? 0 : EFAULT) : -E.ESRCH), notes: 'accepted, not applied' },
   { name: 'sched_yield', status: P, args: [], handler: () => sys(SYS.sched_yield) },
   { name: 'getrandom', status: P, args: ['ptr', 'size', 'hex'], handler: (p, a) => { const b = p.hostPtr(a[0]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.getrandom, b, a[1]!, a[2]!); } },
   { name: 'getcpu', status: P, args: ['ptr', 'ptr', 'ptr'], handler: (p, a) => {

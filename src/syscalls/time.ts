@@ -57,9 +57,40 @@ function sleep(p: Process, clock: number, flags: number, reqPtr: number, remPtr:
 }
 const P = 'passthrough' as const;
 
+/** Linux's encoding of CPU-time clocks of a given process or thread (negative clock ids) */
+const CPUCLOCK = { PERTHREAD: 4, SCHED: 2, MASK: 7, SHIFT: 3 } as const;
+
+/**
+ * The host clock id for a guest one. Guest thread ids are the monitor's own numbers, so the CPU
+ * clock of a thread (CLOCK_THREAD_CPUTIME_ID, pthread_getcpuclockid) becomes the clock of the
+ * host thread that runs its vCPU; process clocks name the monitor, which is the payload's process.
+ * null: no such thread.
+ */
+export function hostClockId(p: Process, clock: number): number | null {
+  const perThread = (tid: number, kind: number) => (~tid << CPUCLOCK.SHIFT) | kind | CPUCLOCK.PERTHREAD;
+  if (clock === CLOCK.THREAD_CPUTIME_ID) {
+    const h = p.sched.hostTidOf(p.cur);
+    return h > 0 ? perThread(h, CPUCLOCK.SCHED) : clock;
+  }
+  if (clock >= 0 || (clock & CPUCLOCK.PERTHREAD) === 0) return clock;
+  const t = p.threads.get(~(clock >> CPUCLOCK.SHIFT));
+  const h = t ? p.sched.hostTidOf(t) : -1;
+  return h > 0 ? perThread(h, clock & CPUCLOCK.MASK & ~CPUCLOCK.PERTHREAD) : null;
+}
+
+function clockRead(nr: number, optional: boolean) {
+  return (p: Process, a: Float64Array): number => {
+    const t = optional ? p.hostPtrOpt(a[1]!, TS) : p.hostPtr(a[1]!, TS);
+    if (t < 0) return EFAULT;
+    const c = hostClockId(p, int(a[0]!));
+    return c === null ? EINVAL : sys(nr, c, t);
+  };
+}
+
 export const timeSyscalls: SyscallDef[] = [
-  { name: 'clock_gettime', status: P, args: ['clock', 'ptr'], handler: (p, a) => { const t = p.hostPtr(a[1]!, TS); return t < 0 ? EFAULT : sys(SYS.clock_gettime, a[0]!, t); } },
-  { name: 'clock_getres', status: P, args: ['clock', 'ptr'], handler: (p, a) => { const t = p.hostPtrOpt(a[1]!, TS); return t < 0 ? EFAULT : sys(SYS.clock_getres, a[0]!, t); } },
+  { name: 'clock_gettime', status: P, args: ['clock', 'ptr'], handler: clockRead(SYS.clock_gettime, false),
+    notes: 'thread CPU clocks are those of the host thread running the vCPU' },
+  { name: 'clock_getres', status: P, args: ['clock', 'ptr'], handler: clockRead(SYS.clock_getres, true) },
   { name: 'gettimeofday', status: P, args: ['ptr', 'ptr'], handler: (p, a) => {
     const tv = p.hostPtrOpt(a[0]!, 16), tz = p.hostPtrOpt(a[1]!, 8);
     return tv < 0 || tz < 0 ? EFAULT : sys(SYS.gettimeofday, tv, tz);
