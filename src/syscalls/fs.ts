@@ -5,7 +5,7 @@ import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
 import { F, FD_CLOEXEC } from '../km/fdtable.js';
 import { procReadlink } from '../km/procfs.js';
-import { HostCall } from '../km/thread.js';
+import { HostCall, type Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
 import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath } from './args.js';
@@ -19,9 +19,12 @@ const IOV_MAX = 1024;
 // ---- read / write ----
 
 function rw(nr: number) {
-  return (p: Process, a: Args): number | HostCall => {
+  return (p: Process, a: Args): number | HostCall | Park => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
+    // a descriptor served by the monitor (signalfd): its own read, no other transfer
+    const obj = p.fds.object(int(a[0]!));
+    if (obj) return nr === SYS.read && obj.read ? obj.read(a[1]!, a[2]!) : EINVAL;
     const len = a[2]!;
     if (len < 0) return EINVAL;
     const buf = p.hostPtr(a[1]!, len);
@@ -56,6 +59,7 @@ function rwv(nr: number) {
   return (p: Process, a: Args): number | HostCall => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
+    if (p.fds.object(int(a[0]!))) return EINVAL;
     const cnt = int(a[2]!);
     const v = translateIovec(p, a[1]!, cnt);
     if (typeof v === 'number') return v;
@@ -126,7 +130,7 @@ function dupTo(p: Process, oldfd: number, newfd: number, cloexec: boolean): numb
   if (newfd < 0 || newfd >= p.fds.limit) return EBADF;
   const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3);
   if (d < 0) return d;
-  return p.fds.install(newfd, d, cloexec);
+  return p.fds.install(newfd, d, cloexec, p.fds.object(oldfd));
 }
 
 function fcntl(p: Process, a: Args): number {
@@ -139,7 +143,7 @@ function fcntl(p: Process, a: Args): number {
       if (min < 0 || min >= p.fds.limit) return EINVAL;
       const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3);
       if (d < 0) return d;
-      return p.fds.alloc(d, cmd === F.DUPFD_CLOEXEC, min);
+      return p.fds.alloc(d, cmd === F.DUPFD_CLOEXEC, min, p.fds.object(g));
     }
     case F.GETFD: return p.fds.getCloexec(g) ? FD_CLOEXEC : 0;
     case F.SETFD: p.fds.setCloexec(g, (int(arg) & FD_CLOEXEC) !== 0); return 0;
@@ -251,7 +255,7 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'fcntl', status: 'partial', args: ['fd', 'fcntl', 'hex'], handler: fcntl, notes: 'F_DUPFD/F_GETFD/F_SETFD on guest descriptors; locks, flags, pipe size, seals, owner passed through; others EINVAL' },
   { name: 'dup', status: 'emulated', args: ['fd'], ret: 'fd', handler: (p, a) => {
     const h = hostFd(p, a[0]!); if (h < 0) return EBADF;
-    const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3); return d < 0 ? d : p.fds.alloc(d, false);
+    const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3); return d < 0 ? d : p.fds.alloc(d, false, 0, p.fds.object(int(a[0]!)));
   } },
   { name: 'dup2', status: 'emulated', args: ['fd', 'fd'], ret: 'fd', handler: (p, a) => {
     const o = int(a[0]!), n = int(a[1]!);

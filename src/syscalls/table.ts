@@ -11,6 +11,8 @@ import { signalSyscalls } from './signal.js';
 import { threadSyscalls } from './thread.js';
 import { timerSyscalls } from './timers.js';
 import { eventSyscalls } from './events.js';
+import { ioSyscalls } from './io.js';
+import { signalfdSyscalls } from './signalfd.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -22,6 +24,8 @@ const families: Record<string, SyscallDef[]> = {
   'threads': threadSyscalls,
   'timers': timerSyscalls,
   'events': eventSyscalls,
+  'data movement, locks, attributes': ioSyscalls,
+  'signal descriptors': signalfdSyscalls,
 };
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }
