@@ -215,7 +215,7 @@ function ioctl(p: Process, a: Args): number {
 
 const P = 'passthrough' as const;
 export const fsSyscalls: SyscallDef[] = [
-  { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read) },
+  { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read), notes: 'on the calling thread\'s host thread; a signalfd is read from the monitor\'s pending signals' },
   { name: 'write', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.write) },
   { name: 'pread64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pread64) },
   { name: 'pwrite64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pwrite64) },
@@ -268,7 +268,7 @@ export const fsSyscalls: SyscallDef[] = [
     return dupTo(p, o, n, (fl & O.CLOEXEC) !== 0);
   } },
   { name: 'pipe', status: 'emulated', args: ['ptr'], handler: (p, a) => pipe2(p, a[0]!, 0) },
-  { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!) },
+  { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!), notes: 'a host pipe; O_CLOEXEC kept per guest descriptor, O_NONBLOCK and O_DIRECT (packet mode) passed to the host' },
   { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; others ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
   { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true) },
@@ -306,7 +306,7 @@ export const fsSyscalls: SyscallDef[] = [
     const d = int(a[0]!) === AT_FDCWD ? AT_FDCWD : hostFd(p, a[0]!);
     if (path === null && d < 0) return EBADF;
     return sys(SYS.utimensat, d, path ? addr(path) : 0, t, a[3]!);
-  } },
+  }, notes: 'UTIME_NOW, UTIME_OMIT, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH; a NULL path names the descriptor' },
   { name: 'truncate', status: P, args: ['str', 'off'], handler: atPath(SYS.truncate, false) },
   { name: 'ftruncate', status: P, args: ['fd', 'off'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.ftruncate, h, a[1]!); } },
   { name: 'fsync', status: P, args: ['fd'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.fsync, h); } },

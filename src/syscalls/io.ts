@@ -227,4 +227,6 @@ export const ioSyscalls: SyscallDef[] = [
   { name: 'close_range', status: 'emulated', args: ['uint', 'uint', 'hex'], handler: (p, a) => closeRange(p, uint(a[0]!), uint(a[1]!), uint(a[2]!)), notes: 'over the guest\'s descriptors only; CLOSE_RANGE_CLOEXEC supported, CLOSE_RANGE_UNSHARE is a no-op (one table)' },
   { name: 'name_to_handle_at', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'ptr', 'atflags'], handler: () => -E.EOPNOTSUPP, notes: 'EOPNOTSUPP, as for a file system without file handles' },
   { name: 'io_uring_setup', status: 'unsupported', args: ['uint', 'ptr'], notes: 'ENOSYS: io_uring would let the kernel access guest memory and descriptors behind the monitor; libraries fall back to ordinary calls' },
+  { name: 'io_uring_enter', status: 'unsupported', args: ['fd', 'uint', 'uint', 'hex', 'ptr', 'size'], notes: 'ENOSYS (no io_uring instance can exist)' },
+  { name: 'io_uring_register', status: 'unsupported', args: ['fd', 'uint', 'ptr', 'uint'], notes: 'ENOSYS (no io_uring instance can exist)' },
 ];
