@@ -19,6 +19,8 @@ export const FD_CLOEXEC = 1;
 export interface FdObject {
   refs: number;
   release(): void;
+  /** what readlink of /proc/self/fd/N says (the host object behind it is something else) */
+  readonly link?: string;
   /** the guest's read(2) of `len` bytes at guest address `ptr` */
   read?(ptr: number, len: number): number | Park;
 }

@@ -102,6 +102,7 @@ const registry = new WeakMap<ProcessSignals, Set<SignalFd>>();
 
 class SignalFd implements FdObject {
   refs = 0;
+  readonly link = 'anon_inode:[signalfd]';
   /** whether the monitor made the eventfd readable (its counter is 1) */
   private readable = false;
   private readonly one = Buffer.alloc(8);

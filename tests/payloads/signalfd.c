@@ -51,6 +51,10 @@ int main(void) {
   check("signalfd", fd >= 0);
   printf("fd: %d cloexec %d nonblock %s\n", fd, fcntl(fd, F_GETFD), fcntl(fd, F_GETFL) & O_NONBLOCK ? "yes" : "no");
   struct signalfd_siginfo s[4];
+  char path[64], link[64] = {0};
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  readlink(path, link, sizeof link - 1);
+  printf("link: %s\n", link);
   printf("readable before: %d\n", readable(fd));
   expect_err("read with nothing pending", read(fd, s, REC), EAGAIN);
 
@@ -109,6 +113,11 @@ int main(void) {
   show("dup", &s[0]);
   printf("epoll after read: %d\n", epoll_wait(ep, &out, 1, 0));
   close(ep);
+  printf("dup2: %d\n", dup2(d, 40));
+  raise(SIGUSR1);
+  result("read via dup2", read(40, s, REC));
+  show("dup2", &s[0]);
+  close(40);
 
   /* blocking read: another thread's kill wakes it */
   int bfd = signalfd(-1, &m12, 0);
@@ -117,6 +126,9 @@ int main(void) {
   result("blocking read", read(bfd, s, REC));
   show("blocking", &s[0]);
   pthread_join(th, NULL);
+  /* O_NONBLOCK set later with fcntl applies to reads */
+  fcntl(bfd, F_SETFL, fcntl(bfd, F_GETFL) | O_NONBLOCK);
+  expect_err("read after F_SETFL O_NONBLOCK", read(bfd, s, REC), EAGAIN);
 
   expect_err("read short buffer", read(d, s, REC - 1), EINVAL);
   expect_err("write", write(d, s, 8), EINVAL);
