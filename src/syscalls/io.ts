@@ -102,6 +102,11 @@ function valueBuf(p: Process, ptr: number, size: number): number {
   return size === 0 ? 0 : p.hostPtr(ptr, size);
 }
 
+/** XATTR_SIZE_MAX and XATTR_LIST_MAX: the kernel never touches more of a buffer than this */
+const XATTR_SIZE_MAX = 65536;
+/** a get/list buffer size as the kernel uses it (a larger size_t, even "negative", is clamped) */
+const clampSize = (size: number): number => (size < 0 || size > XATTR_SIZE_MAX ? XATTR_SIZE_MAX : size);
+
 type XTarget = 'path' | 'lpath' | 'fd';
 
 /** the object an xattr call names: [host fd or path address, keep-alive] or -errno */
@@ -124,14 +129,15 @@ function xattr(op: keyof typeof XNR, kind: XTarget) {
     if (typeof t === 'number' && t < 0) return t;
     const target = typeof t === 'number' ? t : addr(t);
     if (op === 'list') {
-      const size = a[2]!;
+      const size = clampSize(a[2]!);
       const b = valueBuf(p, a[1]!, size);
       return b < 0 ? EFAULT : sys(nr, target, b, size);
     }
     const name = xattrName(p, a[1]!);
     if (typeof name === 'number') return name;
     if (op === 'remove') return sys(nr, target, addr(name));
-    const size = a[3]!;
+    if (op === 'set' && (a[3]! < 0 || a[3]! > XATTR_SIZE_MAX)) return -E.E2BIG;
+    const size = clampSize(a[3]!);
     const b = valueBuf(p, a[2]!, size);
     if (b < 0) return EFAULT;
     return op === 'get' ? sys(nr, target, addr(name), b, size) : sys(nr, target, addr(name), b, size, a[4]!);

@@ -276,6 +276,10 @@ static void test_xattr(void) {
   printf("value: %s\n", b);
   result("getxattr size query", getxattr("x.txt", "user.km", NULL, 0));
   expect_err("getxattr small buffer", getxattr("x.txt", "user.km", b, 2), ERANGE);
+  volatile size_t huge = (size_t)-1;
+  result("getxattr size_t max (the kernel clamps it)", getxattr("x.txt", "user.km", b, huge));
+  volatile size_t big = 70000;
+  expect_err("setxattr value too large", setxattr("x.txt", "user.big", b, big, 0), E2BIG);
   expect_err("setxattr XATTR_CREATE existing", setxattr("x.txt", "user.km", "x", 1, XATTR_CREATE), EEXIST);
   int fd = open("x.txt", O_RDWR);
   result("fsetxattr", fsetxattr(fd, "user.second", "22", 2, 0));
