@@ -5,8 +5,11 @@
  * extended attributes, memfd shared mappings, times/getrusage, inotify, pipe2 O_DIRECT packets,
  * io_uring and name_to_handle_at (whatever the host says natively, km refuses them), and
  * close_range over the payload's descriptors only. */
+// build-flags: -pthread
 #include "common.h"
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -169,6 +172,55 @@ static void test_flock(void) {
   expect_err("flock bad op", flock(a, 0), EINVAL);
   expect_err("flock bad fd", flock(66, LOCK_EX), EBADF);
   close(d); close(a); close(b);
+}
+
+/* Blocking calls wait on the calling thread only: another thread runs meanwhile and releases them. */
+static volatile int main_ran;
+static int lock_b, pipe_in[2], pipe_out[2];
+
+static void *lock_waiter(void *arg) {
+  (void)arg;
+  int r = flock(lock_b, LOCK_EX);
+  printf("waiter: flock EX returned %d, main ran meanwhile: %s\n", r, main_ran ? "yes" : "no");
+  return NULL;
+}
+
+static void *splice_waiter(void *arg) {
+  (void)arg;
+  ssize_t n = splice(pipe_in[0], NULL, pipe_out[1], NULL, 100, 0);
+  printf("waiter: splice returned %zd, main ran meanwhile: %s\n", n, main_ran ? "yes" : "no");
+  return NULL;
+}
+
+static void pause_ms(int ms) {
+  struct timespec t = {0, ms * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+static void test_blocking(void) {
+  int a = open("lock.txt", O_RDWR);
+  lock_b = open("lock.txt", O_RDWR);
+  flock(a, LOCK_EX);
+  pthread_t th;
+  main_ran = 0;
+  pthread_create(&th, NULL, lock_waiter, NULL);
+  pause_ms(50);
+  main_ran = 1;
+  flock(a, LOCK_UN);
+  pthread_join(th, NULL);
+  close(a); close(lock_b);
+
+  pipe(pipe_in); pipe(pipe_out);
+  main_ran = 0;
+  pthread_create(&th, NULL, splice_waiter, NULL);
+  pause_ms(50);
+  main_ran = 1;
+  write(pipe_in[1], "late data", 9);
+  pthread_join(th, NULL);
+  char b[16] = {0};
+  read(pipe_out[0], b, sizeof b - 1);
+  printf("spliced: %s\n", b);
+  close(pipe_in[0]); close(pipe_in[1]); close(pipe_out[0]); close(pipe_out[1]);
 }
 
 static void test_statfs(void) {
@@ -440,6 +492,7 @@ int main(void) {
   test_copy_file_range();
   test_space_and_sync();
   test_flock();
+  test_blocking();
   test_statfs();
   test_times_modes_owners();
   test_links_nodes();

@@ -130,6 +130,18 @@ int main(void) {
   fcntl(bfd, F_SETFL, fcntl(bfd, F_GETFL) | O_NONBLOCK);
   expect_err("read after F_SETFL O_NONBLOCK", read(bfd, s, REC), EAGAIN);
 
+  /* a blocking read woken by a POSIX timer's signal, with no other thread involved */
+  timer_t tm;
+  struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1, .sigev_value.sival_int = 7};
+  timer_create(CLOCK_MONOTONIC, &sev, &tm);
+  struct itimerspec its = {{0, 0}, {0, 30 * 1000 * 1000}};
+  timer_settime(tm, 0, &its, NULL);
+  fcntl(bfd, F_SETFL, fcntl(bfd, F_GETFL) & ~O_NONBLOCK);
+  result("blocking read (timer)", read(bfd, s, REC));
+  printf("timer: signo %u code %s int %d overrun %u\n", s[0].ssi_signo, s[0].ssi_code == SI_TIMER ? "SI_TIMER" : "other",
+         s[0].ssi_int, s[0].ssi_overrun);
+  timer_delete(tm);
+
   expect_err("read short buffer", read(d, s, REC - 1), EINVAL);
   expect_err("write", write(d, s, 8), EINVAL);
   expect_err("signalfd on a pipe", signalfd(0, &m1, 0), EINVAL);
