@@ -14,6 +14,9 @@ export const F = {
 } as const;
 export const FD_CLOEXEC = 1;
 
+/** a guest buffer: address and length */
+export interface GuestSeg { ptr: number; len: number }
+
 /** A monitor object behind guest descriptors (a signalfd): dups share it, the last close releases
  * it. `read`/`write` replace the host call for the guest's read(2)/write(2) on such a descriptor. */
 export interface FdObject {
@@ -21,8 +24,8 @@ export interface FdObject {
   release(): void;
   /** what readlink of /proc/self/fd/N says (the host object behind it is something else) */
   readonly link?: string;
-  /** the guest's read(2) of `len` bytes at guest address `ptr` */
-  read?(ptr: number, len: number): number | Park;
+  /** the guest's read(2)/readv(2) into these guest buffers */
+  read?(segs: readonly GuestSeg[]): number | Park;
 }
 
 export class FdTable {

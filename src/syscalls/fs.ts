@@ -3,7 +3,7 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
-import { F, FD_CLOEXEC } from '../km/fdtable.js';
+import { F, FD_CLOEXEC, type GuestSeg } from '../km/fdtable.js';
 import { procReadlink } from '../km/procfs.js';
 import { HostCall, type Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
@@ -24,7 +24,7 @@ function rw(nr: number) {
     if (h < 0) return EBADF;
     // a descriptor served by the monitor (signalfd): its own read, no other transfer
     const obj = p.fds.object(int(a[0]!));
-    if (obj) return nr === SYS.read && obj.read ? obj.read(a[1]!, a[2]!) : EINVAL;
+    if (obj) return nr === SYS.read && obj.read ? obj.read([{ ptr: a[1]!, len: a[2]! }]) : objectMisc(nr);
     const len = a[2]!;
     if (len < 0) return EINVAL;
     const buf = p.hostPtr(a[1]!, len);
@@ -32,6 +32,13 @@ function rw(nr: number) {
     // pipes, terminals and sockets may block: the call runs on the thread's own host thread
     return new HostCall(nr, [h, buf, len, a[3]!]);
   };
+}
+
+/** other transfers on a monitor-served descriptor: positioned ones cannot seek, the rest have no
+ * such operation (as for Linux's signalfd) */
+function objectMisc(nr: number): number {
+  return nr === SYS.pread64 || nr === SYS.pwrite64 || nr === SYS.preadv || nr === SYS.pwritev || nr === SYS.preadv2 || nr === SYS.pwritev2
+    ? -E.ESPIPE : EINVAL;
 }
 
 /** A guest iovec array as a host one (host addresses); -errno on bad input. */
@@ -55,11 +62,31 @@ export function translateIovec(p: Process, iov: number, cnt: number): Buffer | n
   return d;
 }
 
+/** a guest iovec array as guest buffers (for descriptors the monitor serves itself) */
+function guestIovec(p: Process, iov: number, cnt: number): GuestSeg[] | number {
+  if (cnt < 0 || cnt > IOV_MAX) return EINVAL;
+  const src = cnt === 0 ? new Uint8Array(0) : p.readBytes(iov, cnt * 16);
+  if (!src) return EFAULT;
+  const s = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const out: GuestSeg[] = [];
+  for (let i = 0; i < cnt; i++) {
+    const len = s.getUint32(i * 16 + 8, true) + s.getInt32(i * 16 + 12, true) * 2 ** 32;
+    if (len < 0) return EINVAL;
+    out.push({ ptr: s.getUint32(i * 16, true) + s.getUint32(i * 16 + 4, true) * 2 ** 32, len });
+  }
+  return out;
+}
+
 function rwv(nr: number) {
-  return (p: Process, a: Args): number | HostCall => {
+  return (p: Process, a: Args): number | HostCall | Park => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
-    if (p.fds.object(int(a[0]!))) return EINVAL;
+    const obj = p.fds.object(int(a[0]!));
+    if (obj) {
+      if (nr !== SYS.readv || !obj.read) return objectMisc(nr);
+      const segs = guestIovec(p, a[1]!, int(a[2]!));
+      return typeof segs === 'number' ? segs : obj.read(segs);
+    }
     const cnt = int(a[2]!);
     const v = translateIovec(p, a[1]!, cnt);
     if (typeof v === 'number') return v;

@@ -7,7 +7,7 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { SIG } from '../host/signals.js';
-import { F, type FdObject } from '../km/fdtable.js';
+import { F, type FdObject, type GuestSeg } from '../km/fdtable.js';
 import { UNBLOCKABLE, type PendingInfo, type ProcessSignals, type ThreadSignals } from '../km/signals.js';
 import { encodeSiginfo, Siginfo, SI } from '../km/sigframe.js';
 import { Park } from '../km/thread.js';
@@ -135,19 +135,20 @@ class SignalFd implements FdObject {
     registry.get(this.p.procSignals)?.delete(this);
   }
 
-  /** read(2): as many records as fit and are pending; waits for the first unless nonblocking */
-  read(ptr: number, len: number): number | Park {
-    const n = Math.floor(len / SignalfdSiginfo.size);
+  /** read(2)/readv(2): as many records as fit and are pending; waits for the first unless
+   * nonblocking */
+  read(segs: readonly GuestSeg[]): number | Park {
+    const total = segs.reduce((n, g) => n + g.len, 0);
+    const n = Math.floor(total / SignalfdSiginfo.size);
     if (n <= 0) return EINVAL;
-    if (!this.p.as.canWrite(ptr, n * SignalfdSiginfo.size)) return EFAULT;
+    for (const g of segs) if (g.len > 0 && !this.p.as.canWrite(g.ptr, g.len)) return EFAULT;
     const take = (): number => {
-      let got = 0;
-      for (; got < n; got++) {
-        const t = this.p.signals.take(this.mask);
-        if (!t) break;
-        this.p.writeBytes(ptr + got * SignalfdSiginfo.size, encodeSignalfdSiginfo(t.sig, t.info));
+      const recs: Buffer[] = [];
+      for (let t = this.p.signals.take(this.mask); t; t = recs.length < n ? this.p.signals.take(this.mask) : null) {
+        recs.push(encodeSignalfdSiginfo(t.sig, t.info));
       }
-      return got * SignalfdSiginfo.size;
+      scatter(this.p, segs, Buffer.concat(recs));
+      return recs.length * SignalfdSiginfo.size;
     };
     const now = take();
     if (now > 0) return now;
@@ -160,6 +161,17 @@ class SignalFd implements FdObject {
       if (r > 0) return r;
       return s.hasDeliverable ? -E.EINTR : null;
     });
+  }
+}
+
+/** copies data across guest buffers in order (they were checked writable) */
+function scatter(p: Process, segs: readonly GuestSeg[], data: Buffer): void {
+  let off = 0;
+  for (const g of segs) {
+    if (off >= data.length) break;
+    const part = data.subarray(off, off + g.len);
+    p.writeBytes(g.ptr, part);
+    off += part.length;
   }
 }
 
@@ -203,5 +215,5 @@ function signalfd4(p: Process, fd: number, maskPtr: number, size: number, flags:
 export const signalfdSyscalls: SyscallDef[] = [
   { name: 'signalfd', status: 'emulated', args: ['fd', 'ptr', 'size'], ret: 'fd', handler: (p, a) => signalfd4(p, int(a[0]!), a[1]!, a[2]!, 0) },
   { name: 'signalfd4', status: 'emulated', args: ['fd', 'ptr', 'size', 'oflags'], ret: 'fd', handler: (p, a) => signalfd4(p, int(a[0]!), a[1]!, a[2]!, int(a[3]!)),
-    notes: 'reads the monitor\'s pending signals (the thread\'s, then the process\'s) as signalfd_siginfo records; the descriptor is a host eventfd kept readable while a signal of the mask is pending, so poll/select/epoll work; readiness counts the creating thread\'s thread-directed signals; readv/pread on it are EINVAL' },
+    notes: 'reads the monitor\'s pending signals (the thread\'s, then the process\'s) as signalfd_siginfo records; the descriptor is a host eventfd kept readable while a signal of the mask is pending, so poll/select/epoll work; readiness counts the creating thread\'s thread-directed signals; read and readv; pread/pwrite ESPIPE, write and the other transfers EINVAL' },
 ];

@@ -12,6 +12,7 @@
 #include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,18 @@ static void show(const char *what, const struct signalfd_siginfo *s) {
                    : s->ssi_code == SI_QUEUE ? "SI_QUEUE" : "other";
   printf("%s: signo %u code %s pid-is-self %s uid-is-self %s int %d\n", what, s->ssi_signo, code,
          s->ssi_pid == (uint32_t)getpid() ? "yes" : "no", s->ssi_uid == (uint32_t)getuid() ? "yes" : "no", s->ssi_int);
+}
+
+/* prints the same line for a record read and for an old kernel's EINVAL, checks the record */
+static void try_readv(const char *what, int fd, struct iovec *iov) {
+  struct signalfd_siginfo r;
+  raise(SIGUSR1);
+  memset(iov[0].iov_base, 0, iov[0].iov_len);
+  ssize_t n = readv(fd, iov, 2);
+  if (n == -1 && errno == EINVAL) n = read(fd, &r, REC) == REC ? 0 : -1;
+  else if (n == (ssize_t)REC && ((struct signalfd_siginfo *)iov[0].iov_base)->ssi_signo == SIGUSR1) n = 0;
+  if (n == 0) printf("%s: one record, or EINVAL from an old kernel\n", what);
+  else { printf("%s: FAIL (%zd %s)\n", what, n, errname(errno)); failures++; }
 }
 
 static void *killer(void *arg) {
@@ -144,6 +157,15 @@ int main(void) {
 
   expect_err("read short buffer", read(d, s, REC - 1), EINVAL);
   expect_err("write", write(d, s, 8), EINVAL);
+  expect_err("pread", pread(d, s, REC, 0), ESPIPE);
+  expect_err("pwrite", pwrite(d, s, 8, 0), ESPIPE);
+  struct iovec wv = {s, 8};
+  expect_err("writev", writev(d, &wv, 1), EINVAL);
+  /* readv: records may straddle the buffers (Linux 6.7 and later; older kernels say EINVAL) */
+  struct iovec rv[2] = {{s, 100}, {(char *)s + 100, 100}};
+  struct iovec rv2[2] = {{s, 64}, {(char *)s + 64, 64}};
+  try_readv("readv 100+100", d, rv);
+  try_readv("readv 64+64", d, rv2);
   expect_err("signalfd on a pipe", signalfd(0, &m1, 0), EINVAL);
   expect_err("signalfd on a closed fd", signalfd(77, &m1, 0), EBADF);
   expect_err("signalfd bad flags", signalfd(-1, &m1, 1), EINVAL);
