@@ -18,7 +18,7 @@ export const FD_CLOEXEC = 1;
 export interface GuestSeg { ptr: number; len: number }
 
 /** A monitor object behind guest descriptors (a signalfd): dups share it, the last close releases
- * it. `read`/`write` replace the host call for the guest's read(2)/write(2) on such a descriptor. */
+ * it. Its `read` serves the guest's read(2)/readv(2); other transfers on it are refused. */
 export interface FdObject {
   refs: number;
   release(): void;
