@@ -4,6 +4,7 @@
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
+import type { Park } from './thread.js';
 
 export const F = {
   DUPFD: 0, GETFD: 1, SETFD: 2, GETFL: 3, SETFL: 4, GETLK: 5, SETLK: 6, SETLKW: 7, SETOWN: 8, GETOWN: 9,
@@ -13,9 +14,24 @@ export const F = {
 } as const;
 export const FD_CLOEXEC = 1;
 
+/** a guest buffer: address and length */
+export interface GuestSeg { ptr: number; len: number }
+
+/** A monitor object behind guest descriptors (a signalfd): dups share it, the last close releases
+ * it. Its `read` serves the guest's read(2)/readv(2); other transfers on it are refused. */
+export interface FdObject {
+  refs: number;
+  release(): void;
+  /** what readlink of /proc/self/fd/N says (the host object behind it is something else) */
+  readonly link?: string;
+  /** the guest's read(2)/readv(2) into these guest buffers */
+  read?(segs: readonly GuestSeg[]): number | Park;
+}
+
 export class FdTable {
   private host: Int32Array;
   private cloexec: Uint8Array;
+  private readonly objs: (FdObject | undefined)[] = [];
   /** RLIMIT_NOFILE as the guest sees it */
   limit: number;
 
@@ -43,29 +59,44 @@ export class FdTable {
     return g >= 0 && g < this.host.length ? this.host[g]! : -1;
   }
   isOpen(g: number): boolean { return this.get(g) >= 0; }
+  /** the monitor object behind guest fd g, if any */
+  object(g: number): FdObject | undefined { return g >= 0 ? this.objs[g] : undefined; }
   getCloexec(g: number): boolean { return this.cloexec[g] === 1; }
   setCloexec(g: number, on: boolean): void { this.cloexec[g] = on ? 1 : 0; }
 
-  private set(g: number, hostFd: number, cloexec: boolean): void {
+  private set(g: number, hostFd: number, cloexec: boolean, obj?: FdObject): void {
     this.grow(g + 1);
     this.host[g] = hostFd;
     this.cloexec[g] = cloexec ? 1 : 0;
+    this.objs[g] = obj;
+    if (obj) obj.refs++;
+  }
+
+  /** forgets the object of guest fd g (released with its last descriptor) */
+  private drop(g: number): void {
+    const o = this.objs[g];
+    if (!o) return;
+    this.objs[g] = undefined;
+    if (--o.refs === 0) o.release();
   }
 
   /** Lowest free guest fd >= min for hostFd, or -EMFILE (the host fd is then closed). */
-  alloc(hostFd: number, cloexec: boolean, min = 0): number {
+  alloc(hostFd: number, cloexec: boolean, min = 0, obj?: FdObject): number {
     for (let g = min; g < this.limit; g++) {
-      if (this.get(g) < 0) { this.set(g, hostFd, cloexec); return g; }
+      if (this.get(g) < 0) { this.set(g, hostFd, cloexec, obj); return g; }
     }
     sys(SYS.close, hostFd);
     return min >= this.limit ? -E.EINVAL : -E.EMFILE;
   }
 
   /** Puts hostFd at guest fd g, closing what was there (dup2 semantics). */
-  install(g: number, hostFd: number, cloexec: boolean): number {
+  install(g: number, hostFd: number, cloexec: boolean, obj?: FdObject): number {
     if (g < 0 || g >= this.limit) { sys(SYS.close, hostFd); return -E.EBADF; }
     const old = this.get(g);
-    this.set(g, hostFd, cloexec);
+    if (obj) obj.refs++; // before dropping the old one: it may be the same object (dup2 of a dup)
+    this.drop(g);
+    this.set(g, hostFd, cloexec, obj);
+    if (obj) obj.refs--;
     if (old >= 0) sys(SYS.close, old);
     return g;
   }
@@ -75,6 +106,7 @@ export class FdTable {
     if (h < 0) return -E.EBADF;
     this.host[g] = -1;
     this.cloexec[g] = 0;
+    this.drop(g);
     const r = sys(SYS.close, h);
     // like Linux, the descriptor is gone even when close reports an error (EINTR, EIO)
     return r === -E.EBADF ? 0 : r;

@@ -29,5 +29,7 @@ export function procReadlink(p: Process, path: Buffer): string | null {
   const s = path.toString('latin1');
   const m = SELF.exec(s);
   if (!m || (m[1] !== 'self' && m[1] !== 'thread-self' && Number(m[1]) !== p.pid)) return null;
-  return m[2] === '/exe' ? p.exePath : null;
+  if (m[2] === '/exe') return p.exePath;
+  const fd = /^\/fd\/(\d+)$/.exec(m[2] ?? '');
+  return fd ? p.fds.object(Number(fd[1]))?.link ?? null : null;
 }

@@ -36,11 +36,15 @@ export class PendingSet {
   mask = 0n;
   private readonly queue = new Map<number, PendingInfo[]>();
 
+  /** `changed` runs after every change of the set (signalfd readiness follows it) */
+  constructor(private readonly changed?: () => void) {}
+
   add(sig: number, info: PendingInfo): void {
     const q = this.queue.get(sig);
     if (!q) this.queue.set(sig, [info]);
     else if (sig >= SIGRTMIN) q.push(info);
     this.mask |= bit(sig);
+    this.changed?.();
   }
 
   /** takes one instance of sig (the mask bit stays while more are queued) */
@@ -49,10 +53,11 @@ export class PendingSet {
     const info = q?.shift() ?? { code: 0 };
     if (!q || q.length === 0) { this.queue.delete(sig); this.mask &= ~bit(sig); }
     info.onTake?.();
+    this.changed?.();
     return info;
   }
 
-  discard(sig: number): void { this.queue.delete(sig); this.mask &= ~bit(sig); }
+  discard(sig: number): void { this.queue.delete(sig); this.mask &= ~bit(sig); this.changed?.(); }
 }
 
 /** The lowest signal in `ready`, synchronous (fault) signals first, as Linux picks them. */
@@ -65,8 +70,12 @@ export function firstSignal(ready: bigint): number {
 
 export class ProcessSignals {
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
-  readonly shared = new PendingSet();
+  readonly shared = new PendingSet(() => this.changed());
   readonly threads = new Set<ThreadSignals>();
+  /** told whenever any pending set (process or thread) changes; null: nobody listens */
+  watcher: (() => void) | null = null;
+
+  changed(): void { this.watcher?.(); }
 
   ignored(sig: number): boolean {
     const h = this.actions[sig]!.handler;
@@ -99,7 +108,7 @@ export class ThreadSignals {
   blocked = 0n;
   /** the mask to restore after the handler of a signal that ended sigsuspend/ppoll/pselect6 */
   savedMask: bigint | null = null;
-  readonly own = new PendingSet();
+  readonly own = new PendingSet(() => this.proc.changed());
   altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
 
   constructor(readonly proc: ProcessSignals) { proc.threads.add(this); }
@@ -132,5 +141,5 @@ export class ThreadSignals {
 
   discardIgnored(sig: number): void { this.proc.discardIgnored(sig); }
   defaultAction(sig: number): void { this.proc.defaultAction(sig); }
-  detach(): void { this.proc.threads.delete(this); }
+  detach(): void { this.proc.threads.delete(this); this.proc.changed(); }
 }

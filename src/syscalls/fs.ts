@@ -3,9 +3,9 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
-import { F, FD_CLOEXEC } from '../km/fdtable.js';
+import { F, FD_CLOEXEC, type GuestSeg } from '../km/fdtable.js';
 import { procReadlink } from '../km/procfs.js';
-import { HostCall } from '../km/thread.js';
+import { HostCall, type Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
 import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath } from './args.js';
@@ -19,9 +19,12 @@ const IOV_MAX = 1024;
 // ---- read / write ----
 
 function rw(nr: number) {
-  return (p: Process, a: Args): number | HostCall => {
+  return (p: Process, a: Args): number | HostCall | Park => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
+    // a descriptor served by the monitor (signalfd): its own read, no other transfer
+    const obj = p.fds.object(int(a[0]!));
+    if (obj) return nr === SYS.read && obj.read ? obj.read([{ ptr: a[1]!, len: a[2]! }]) : objectMisc(nr);
     const len = a[2]!;
     if (len < 0) return EINVAL;
     const buf = p.hostPtr(a[1]!, len);
@@ -29,6 +32,13 @@ function rw(nr: number) {
     // pipes, terminals and sockets may block: the call runs on the thread's own host thread
     return new HostCall(nr, [h, buf, len, a[3]!]);
   };
+}
+
+/** other transfers on a monitor-served descriptor: positioned ones cannot seek, the rest have no
+ * such operation (as for Linux's signalfd) */
+function objectMisc(nr: number): number {
+  return nr === SYS.pread64 || nr === SYS.pwrite64 || nr === SYS.preadv || nr === SYS.pwritev || nr === SYS.preadv2 || nr === SYS.pwritev2
+    ? -E.ESPIPE : EINVAL;
 }
 
 /** A guest iovec array as a host one (host addresses); -errno on bad input. */
@@ -52,10 +62,31 @@ export function translateIovec(p: Process, iov: number, cnt: number): Buffer | n
   return d;
 }
 
+/** a guest iovec array as guest buffers (for descriptors the monitor serves itself) */
+function guestIovec(p: Process, iov: number, cnt: number): GuestSeg[] | number {
+  if (cnt < 0 || cnt > IOV_MAX) return EINVAL;
+  const src = cnt === 0 ? new Uint8Array(0) : p.readBytes(iov, cnt * 16);
+  if (!src) return EFAULT;
+  const s = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const out: GuestSeg[] = [];
+  for (let i = 0; i < cnt; i++) {
+    const len = s.getUint32(i * 16 + 8, true) + s.getInt32(i * 16 + 12, true) * 2 ** 32;
+    if (len < 0) return EINVAL;
+    out.push({ ptr: s.getUint32(i * 16, true) + s.getUint32(i * 16 + 4, true) * 2 ** 32, len });
+  }
+  return out;
+}
+
 function rwv(nr: number) {
-  return (p: Process, a: Args): number | HostCall => {
+  return (p: Process, a: Args): number | HostCall | Park => {
     const h = hostFd(p, a[0]!);
     if (h < 0) return EBADF;
+    const obj = p.fds.object(int(a[0]!));
+    if (obj) {
+      if (nr !== SYS.readv || !obj.read) return objectMisc(nr);
+      const segs = guestIovec(p, a[1]!, int(a[2]!));
+      return typeof segs === 'number' ? segs : obj.read(segs);
+    }
     const cnt = int(a[2]!);
     const v = translateIovec(p, a[1]!, cnt);
     if (typeof v === 'number') return v;
@@ -126,7 +157,7 @@ function dupTo(p: Process, oldfd: number, newfd: number, cloexec: boolean): numb
   if (newfd < 0 || newfd >= p.fds.limit) return EBADF;
   const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3);
   if (d < 0) return d;
-  return p.fds.install(newfd, d, cloexec);
+  return p.fds.install(newfd, d, cloexec, p.fds.object(oldfd));
 }
 
 function fcntl(p: Process, a: Args): number {
@@ -139,7 +170,7 @@ function fcntl(p: Process, a: Args): number {
       if (min < 0 || min >= p.fds.limit) return EINVAL;
       const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3);
       if (d < 0) return d;
-      return p.fds.alloc(d, cmd === F.DUPFD_CLOEXEC, min);
+      return p.fds.alloc(d, cmd === F.DUPFD_CLOEXEC, min, p.fds.object(g));
     }
     case F.GETFD: return p.fds.getCloexec(g) ? FD_CLOEXEC : 0;
     case F.SETFD: p.fds.setCloexec(g, (int(arg) & FD_CLOEXEC) !== 0); return 0;
@@ -211,7 +242,7 @@ function ioctl(p: Process, a: Args): number {
 
 const P = 'passthrough' as const;
 export const fsSyscalls: SyscallDef[] = [
-  { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read) },
+  { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read), notes: 'on the calling thread\'s host thread; a signalfd is read from the monitor\'s pending signals' },
   { name: 'write', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.write) },
   { name: 'pread64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pread64) },
   { name: 'pwrite64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pwrite64) },
@@ -251,7 +282,7 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'fcntl', status: 'partial', args: ['fd', 'fcntl', 'hex'], handler: fcntl, notes: 'F_DUPFD/F_GETFD/F_SETFD on guest descriptors; locks, flags, pipe size, seals, owner passed through; others EINVAL' },
   { name: 'dup', status: 'emulated', args: ['fd'], ret: 'fd', handler: (p, a) => {
     const h = hostFd(p, a[0]!); if (h < 0) return EBADF;
-    const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3); return d < 0 ? d : p.fds.alloc(d, false);
+    const d = sys(SYS.fcntl, h, F.DUPFD_CLOEXEC, 3); return d < 0 ? d : p.fds.alloc(d, false, 0, p.fds.object(int(a[0]!)));
   } },
   { name: 'dup2', status: 'emulated', args: ['fd', 'fd'], ret: 'fd', handler: (p, a) => {
     const o = int(a[0]!), n = int(a[1]!);
@@ -264,7 +295,7 @@ export const fsSyscalls: SyscallDef[] = [
     return dupTo(p, o, n, (fl & O.CLOEXEC) !== 0);
   } },
   { name: 'pipe', status: 'emulated', args: ['ptr'], handler: (p, a) => pipe2(p, a[0]!, 0) },
-  { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!) },
+  { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!), notes: 'a host pipe; O_CLOEXEC kept per guest descriptor, O_NONBLOCK and O_DIRECT (packet mode) passed to the host' },
   { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; others ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
   { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true) },
@@ -302,7 +333,7 @@ export const fsSyscalls: SyscallDef[] = [
     const d = int(a[0]!) === AT_FDCWD ? AT_FDCWD : hostFd(p, a[0]!);
     if (path === null && d < 0) return EBADF;
     return sys(SYS.utimensat, d, path ? addr(path) : 0, t, a[3]!);
-  } },
+  }, notes: 'UTIME_NOW, UTIME_OMIT, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH; a NULL path names the descriptor' },
   { name: 'truncate', status: P, args: ['str', 'off'], handler: atPath(SYS.truncate, false) },
   { name: 'ftruncate', status: P, args: ['fd', 'off'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.ftruncate, h, a[1]!); } },
   { name: 'fsync', status: P, args: ['fd'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.fsync, h); } },

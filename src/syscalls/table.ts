@@ -12,6 +12,8 @@ import { threadSyscalls } from './thread.js';
 import { timerSyscalls } from './timers.js';
 import { eventSyscalls } from './events.js';
 import { schedSyscalls } from './sched.js';
+import { ioSyscalls } from './io.js';
+import { signalfdSyscalls } from './signalfd.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -24,6 +26,8 @@ const families: Record<string, SyscallDef[]> = {
   'timers': timerSyscalls,
   'events': eventSyscalls,
   'scheduling': schedSyscalls,
+  'data movement, locks, attributes': ioSyscalls,
+  'signal descriptors': signalfdSyscalls,
 };
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }
