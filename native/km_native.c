@@ -206,6 +206,24 @@ static void wake_dispatcher(void) {
 
 static void on_kick(int sig) { (void)sig; }
 
+/*
+ * Finishes the guest's doorbell write (an MMIO exit) on this thread, at once: KVM completes a
+ * pending MMIO only inside KVM_RUN, and the monitor must not issue KVM_RUN for this vCPU from
+ * another thread, because KVM then re-binds the vCPU to the calling task with synchronize_rcu()
+ * (milliseconds) and again when this thread runs it next. The exit as KVM reported it is kept
+ * for the monitor to read.
+ */
+static void complete_mmio_exit(int fd, struct kvm_run *run) {
+    if (run->exit_reason != KVM_EXIT_MMIO || !run->mmio.is_write) return;
+    uint32_t reason = run->exit_reason;
+    __typeof__(run->mmio) mmio = run->mmio;
+    uint8_t kicked = __atomic_exchange_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    ioctl(fd, KVM_RUN, 0); /* -EINTR once the write is complete */
+    __atomic_store_n(&run->immediate_exit, kicked, __ATOMIC_SEQ_CST);
+    run->exit_reason = reason;
+    run->mmio = mmio;
+}
+
 static void *slot_main(void *arg) {
     struct slot *s = &slots[(intptr_t)arg];
     int32_t id = (int32_t)(intptr_t)arg;
@@ -222,7 +240,10 @@ static void *slot_main(void *arg) {
         }
         int cmd = s->cmd;
         long r;
-        if (cmd == CMD_RUN) r = ioctl((int)s->vcpu_fd, KVM_RUN, 0);
+        if (cmd == CMD_RUN) {
+            r = ioctl((int)s->vcpu_fd, KVM_RUN, 0);
+            if (r == 0) complete_mmio_exit((int)s->vcpu_fd, (struct kvm_run *)(uintptr_t)s->run_addr);
+        }
         else if (cmd == CMD_SYSCALL) r = syscall(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4], s->args[5]);
         else r = 0;
         s->result = r == -1 ? -(int64_t)errno : (int64_t)r;

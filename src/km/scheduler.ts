@@ -120,6 +120,7 @@ export class Scheduler {
         const t = this.bySlot[slot];
         if (!t || t.state === 'gone') continue;
         const r = vt.result(slot);
+        if (t.state !== 'host') t.h.vcpu.markExitCompleted();
         this.apply(t, t.state === 'host' ? this.hostDone(t, r) : this.onExit(t, r));
       }
       if (takeHostSignals(this.p)) this.notify();

@@ -108,9 +108,16 @@ export class Vcpu {
   }
 
   /** KVM_RUN on the calling thread; returns 0 or -errno (EINTR when kicked) */
+  /** false while KVM holds an MMIO exit that only the next KVM_RUN completes */
+  private exitCompleted = true;
+
   runOnce(): number {
+    this.exitCompleted = false;
     return sys(SYS.ioctl, this.fd, IOCTL.RUN, 0);
   }
+
+  /** The vCPU's own host thread ran it and already completed the exit (see km_native.c). */
+  markExitCompleted(): void { this.exitCompleted = true; }
 
   get exitReason(): number { return this.run.getUint32(KvmRun.fields.exit_reason[0], true); }
   runField(name: keyof typeof KvmRun.fields): number {
@@ -182,6 +189,8 @@ export class Vcpu {
    * running guest code, so registers can then be replaced consistently.
    */
   completePendingExit(): void {
+    if (this.exitCompleted) return;
+    this.exitCompleted = true;
     this.setImmediateExit(true);
     const r = this.runOnce();
     this.setImmediateExit(false);
