@@ -12,7 +12,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BENCH, KVM_DEVICE, OUT, ROOT, scale } from './lib.mjs';
 
-const ALL = ['startup', 'syscalls', 'compute', 'memory', 'threads', 'go'];
+const ALL = ['startup', 'syscalls', 'compute', 'memory', 'threads', 'go', 'programs'];
 const chosen = process.argv.slice(2);
 for (const c of chosen) if (!ALL.includes(c)) { process.stderr.write(`run-all: unknown benchmark '${c}' (have: ${ALL.join(', ')})\n`); process.exit(2); }
 const names = chosen.length ? chosen : ALL;

@@ -7,89 +7,15 @@
 // cached in a temporary directory keyed by the source's hash and the Go version. Without a `go`
 // command the tests fail, unless KM_TEST_ALLOW_NO_KVM=1, in which case they are skipped with the
 // reason (apt-get install golang-go).
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ET_EXEC, readElfInfo } from './lib/elfinfo.js';
-import { allowNoKvm, requireKvm } from './lib/kvm.js';
-import { repoRoot } from './lib/paths.js';
+import { goBinary } from './lib/go.js';
+import { requireKvm } from './lib/kvm.js';
 import { assertSameOutcome, KM_TIMEOUT_MS, lines, runBoth, runNative, type RunResult, type RunSpec } from './lib/run.js';
 import { outcomeOf, runInteractive, type Outcome, type Session } from './lib/spawn.js';
 
-const goSrcDir = join(repoRoot, 'tests', 'go');
-const cacheRoot = join(tmpdir(), 'km-test-go');
 /** Go programs are slow to start under emulated KVM: generous limits for each test. */
 const TEST_TIMEOUT_MS = Math.max(900_000, 3 * KM_TIMEOUT_MS);
-
-let goVersion: string | null | undefined;
-/** `go version`, or null when there is no go command. */
-function findGo(): string | null {
-  if (goVersion !== undefined) return goVersion;
-  try {
-    goVersion = execFileSync('go', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    goVersion = null;
-  }
-  return goVersion;
-}
-
-const built = new Map<string, string>();
-/** Path of the static binary of tests/go/<name>, building it if this source was never built. */
-function buildGo(name: string): string {
-  const cached = built.get(name);
-  if (cached) return cached;
-  const version = findGo();
-  if (version === null) throw new Error('go not found: the Go tests need it (apt-get install golang-go)');
-  const src = join(goSrcDir, name, 'main.go');
-  const hash = createHash('sha256').update(version).update('\0').update(readFileSync(src)).digest('hex').slice(0, 16);
-  const dir = join(cacheRoot, `${name}-${hash}`);
-  const out = join(dir, name);
-  if (!existsSync(out)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    try {
-      execFileSync('go', ['build', '-trimpath', '-o', tmp, 'main.go'], {
-        cwd: join(goSrcDir, name),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: cacheRoot,
-          GOCACHE: join(cacheRoot, 'gocache'),
-          GOPATH: join(cacheRoot, 'gopath'),
-          CGO_ENABLED: '0',
-          GOFLAGS: '',
-          GOPROXY: 'off',
-          GOTOOLCHAIN: 'local',
-        },
-      });
-      renameSync(tmp, out);
-    } catch (e) {
-      const err = e as { stderr?: Buffer | string };
-      throw new Error(`go build of ${src} failed:\n${err.stderr?.toString() ?? String(e)}`);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  }
-  const info = readElfInfo(readFileSync(out));
-  if (info.type !== ET_EXEC || info.interp) throw new Error(`${out}: expected a static ET_EXEC without PT_INTERP`);
-  built.set(name, out);
-  return out;
-}
-
-/** The binary, or undefined when the test was skipped because go is missing (allowed only with
- * KM_TEST_ALLOW_NO_KVM=1). */
-function goBinary(t: TestContext, name: string): string | undefined {
-  if (findGo() === null && allowNoKvm()) {
-    t.skip('go not found (apt-get install golang-go); skipped because KM_TEST_ALLOW_NO_KVM=1');
-    return undefined;
-  }
-  return buildGo(name);
-}
 
 interface GoCase extends RunSpec {
   program: string;

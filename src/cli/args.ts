@@ -112,6 +112,7 @@ Options:
       --version          show the version
 
 Exit status: the payload's own; a payload killed by a signal kills km with the same signal.
-km's own errors: 125 km failed (usage, KVM unavailable, internal error), 126 the file cannot be
-executed (not ELF, wrong architecture, corrupt, dynamic, permission), 127 the file does not exist.
+km's own errors: 125 km failed (usage, KVM unavailable, internal error), 126 the file or its
+interpreter cannot be executed (not ELF, wrong architecture, corrupt, permission), 127 the file or
+its interpreter does not exist.
 `;
