@@ -1,14 +1,19 @@
 // Generates docs/compatibility.md from the syscall table (npm run docs). A test checks that the
 // committed file equals this output, so the document cannot drift from the code.
 import { TABLE } from '../src/syscalls/table.js';
+import { programMatrixMarkdown } from './program-matrix.js';
 
 export function compatibilityMarkdown(): string {
   const counts = { passthrough: 0, emulated: 0, partial: 0, unsupported: 0 };
   for (const e of TABLE) counts[e.status]++;
   const lines = [
-    '# Linux system call compatibility',
+    '# Compatibility',
     '',
-    '<!-- generated from src/syscalls/table.ts by `npm run docs`; do not edit by hand -->',
+    '<!-- generated from src/syscalls/table.ts and scripts/program-matrix.ts by `npm run docs`; do not edit by hand -->',
+    '',
+    ...programMatrixMarkdown(),
+    '',
+    '## System calls',
     '',
     'How km serves each x86-64 Linux system call. **passthrough**: forwarded to the host kernel with',
     'descriptors and pointers translated and checked; **emulated**: implemented by the monitor;',

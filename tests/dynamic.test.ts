@@ -3,6 +3,7 @@
 // natively and under km with the same output.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { programRow } from '../scripts/program-matrix.js';
 import { buildPayload, DYNAMIC_VARIANTS } from './lib/build.js';
 import { assertChecksPassed } from './lib/checks.js';
 import { requireKvm } from './lib/kvm.js';
@@ -35,13 +36,14 @@ test(`${GLIBC_LD} <dynamic hello> km`, { timeout: 300_000 }, (t) => {
 
 // system programs from Debian: a shell script (builtins only: fork is not supported yet) and a perl
 // one-liner
-const programs: { exe: string; args: string[]; want: RegExp }[] = [
-  { exe: '/bin/bash', args: ['-c', 'x=0; for i in {1..10}; do x=$((x+i)); done; echo "sum=$x"; declare -A h=([b]=2 [a]=1); for k in a b; do printf "%s=%s\\n" $k ${h[$k]}; done'], want: /^sum=55\na=1\nb=2\n$/ },
-  { exe: '/usr/bin/perl', args: ['-e', 'my %h=(b=>2,a=>1); print join(",", map {"$_=$h{$_}"} sort keys %h), "\\n"; print "$1\\n" if "abc123" =~ /(\\d+)/'], want: /^a=1,b=2\n123\n$/ },
-  { exe: '/bin/true', args: [], want: /^$/ },
+const programs: { id: string; exe: string; args: string[]; want: RegExp }[] = [
+  { id: 'bash-builtins', exe: '/bin/bash', args: ['-c', 'x=0; for i in {1..10}; do x=$((x+i)); done; echo "sum=$x"; declare -A h=([b]=2 [a]=1); for k in a b; do printf "%s=%s\\n" $k ${h[$k]}; done'], want: /^sum=55\na=1\nb=2\n$/ },
+  { id: 'perl', exe: '/usr/bin/perl', args: ['-e', 'my %h=(b=>2,a=>1); print join(",", map {"$_=$h{$_}"} sort keys %h), "\\n"; print "$1\\n" if "abc123" =~ /(\\d+)/'], want: /^a=1,b=2\n123\n$/ },
+  { id: 'true', exe: '/bin/true', args: [], want: /^$/ },
 ];
 for (const p of programs) {
-  test(`${p.exe} ${p.args[0] ?? ''} km`, { timeout: 300_000 }, (t) => {
+  const row = programRow(p.id);
+  test(`${row.program}: ${row.run}`, { timeout: 300_000 }, (t) => {
     if (!requireKvm(t)) return;
     const { native, km } = runBoth(p.exe, { args: p.args });
     assert.match(native.stdout, p.want);

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { programRow } from '../scripts/program-matrix.js';
 import { goBinary } from './lib/go.js';
 import { requireKvm } from './lib/kvm.js';
 import { KM_TIMEOUT_MS } from './lib/run.js';
@@ -16,6 +17,7 @@ import { outcomeOf, runInteractive, type Session } from './lib/spawn.js';
 const run = promisify(execFile);
 const TIMEOUT = { timeout: Math.max(900_000, 3 * KM_TIMEOUT_MS) };
 const LOAD_SECONDS = 3;
+const title = (id: string) => { const r = programRow(id); return `${r.program}: ${r.run}`; };
 
 function need(exe: string, pkg: string): void {
   if (!existsSync(exe)) throw new Error(`${exe} is missing: apt-get install ${pkg} (.ci/run installs it)`);
@@ -124,13 +126,13 @@ async function compareServers(t: TestContext, serve: (how: 'native' | 'km') => P
   t.diagnostic(`requests/s native ${native.load.perSecond.toFixed(0)}, km ${km.load.perSecond.toFixed(0)}, km/native ${(km.load.perSecond / native.load.perSecond).toFixed(3)}`);
 }
 
-test('Go net/http server under load (wrk)', TIMEOUT, async (t) => {
+test(title('go-http'), TIMEOUT, async (t) => {
   const exe = goBinary(t, 'httpserver');
   if (!exe) return;
   await compareServers(t, (how) => serveGo(how, exe));
 });
 
-test('redis-server under load (redis-benchmark)', TIMEOUT, async (t) => {
+test(title('redis'), TIMEOUT, async (t) => {
   need('/usr/bin/redis-server', 'redis-server');
   await compareServers(t, serveRedis);
 });
