@@ -48,11 +48,15 @@ export function readTimespecNs(p: Process, ptr: number): bigint | number {
   return sec * 1_000_000_000n + ns;
 }
 
-/** The same timespec copied into a host buffer (for host calls that take a pointer). */
-export function copyTimespec(p: Process, ptr: number): Buffer | number {
-  const ns = readTimespecNs(p, ptr);
-  if (typeof ns === 'number') return ns;
+/** A struct timespec in a host buffer (for host calls that take a pointer). */
+export function timespecBuffer(ns: bigint): Buffer {
   const b = Buffer.alloc(16);
   b.writeBigInt64LE(ns / 1_000_000_000n, 0); b.writeBigInt64LE(ns % 1_000_000_000n, 8);
   return b;
+}
+
+/** The same timespec copied into a host buffer. */
+export function copyTimespec(p: Process, ptr: number): Buffer | number {
+  const ns = readTimespecNs(p, ptr);
+  return typeof ns === 'number' ? ns : timespecBuffer(ns);
 }

@@ -10,7 +10,11 @@ import { FUTEX } from '../km/robust.js';
 import { syscallContextRegs } from '../km/deliver.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
-import { EFAULT, EINVAL, copyTimespec } from './args.js';
+import { EFAULT, EINVAL, copyTimespec, readTimespecNs, timespecBuffer } from './args.js';
+import { CLOCK, clockNow } from './time.js';
+
+/** FUTEX_WAIT_BITSET's mask that matches every waker (what plain FUTEX_WAIT uses) */
+const FUTEX_BITSET_MATCH_ANY = -1;
 
 export const CLONE = {
   VM: 0x100, FS: 0x200, FILES: 0x400, SIGHAND: 0x800, PIDFD: 0x1000, PTRACE: 0x2000, VFORK: 0x4000,
@@ -83,10 +87,19 @@ function futex(p: Process, uaddr: number, op: number, val: number, timeout: numb
     case FUTEX.WAIT: case FUTEX.WAIT_BITSET: {
       if (op & FUTEX.CLOCK_REALTIME && cmd === FUTEX.WAIT) return -E.ENOSYS;
       if (cmd === FUTEX.WAIT_BITSET && (val3 | 0) === 0) return EINVAL;
-      let ts: Buffer | number = 0;
-      if (timeout !== 0) { ts = copyTimespec(p, timeout); if (typeof ts === 'number') return ts; }
-      const tsAddr = typeof ts === 'number' ? 0 : p.scratchAddrFor(ts);
-      return new HostCall(SYS.futex, [h, op, val, tsAddr, 0, val3], undefined, ts);
+      if (timeout === 0) return new HostCall(SYS.futex, [h, op, val, 0, 0, val3]);
+      if (cmd === FUTEX.WAIT) {
+        // a relative timeout becomes an absolute CLOCK_MONOTONIC deadline (FUTEX_WAIT measures
+        // on that clock), so a wait the monitor restarts after a spurious interrupt keeps it
+        const rel = readTimespecNs(p, timeout);
+        if (typeof rel === 'number') return rel;
+        const now = clockNow(CLOCK.MONOTONIC) as bigint;
+        const ts = timespecBuffer(now + rel);
+        return new HostCall(SYS.futex, [h, (op & FUTEX.PRIVATE_FLAG) | FUTEX.WAIT_BITSET, val, p.scratchAddrFor(ts), 0, FUTEX_BITSET_MATCH_ANY], undefined, ts);
+      }
+      const ts = copyTimespec(p, timeout);
+      if (typeof ts === 'number') return ts;
+      return new HostCall(SYS.futex, [h, op, val, p.scratchAddrFor(ts), 0, val3], undefined, ts);
     }
     case FUTEX.WAKE: case FUTEX.WAKE_BITSET:
       return sys(SYS.futex, h, op, val, 0, 0, val3);

@@ -5,7 +5,7 @@ import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { SYS } from '../host/sysno.js';
 import { int, type SyscallDef } from './types.js';
-import { EFAULT, EINVAL, readTimespecNs } from './args.js';
+import { EFAULT, EINVAL, readTimespecNs, timespecBuffer } from './args.js';
 
 const TS = 16;
 export const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, MONOTONIC_RAW: 4, REALTIME_COARSE: 5,
@@ -21,11 +21,6 @@ export function clockNow(clock: number): bigint | number {
   return b.readBigInt64LE(0) * NS + b.readBigInt64LE(8);
 }
 
-function tsBuf(ns: bigint): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeBigInt64LE(ns / NS, 0); b.writeBigInt64LE(ns % NS, 8);
-  return b;
-}
 
 /**
  * nanosleep / clock_nanosleep as one absolute host sleep on the thread's host thread: a sleep
@@ -45,12 +40,12 @@ function sleep(p: Process, clock: number, flags: number, reqPtr: number, remPtr:
   const now = clockNow(clock);
   if (typeof now === 'number') return now === -E.EINVAL ? EINVAL : now;
   const deadline = abs ? req : now + req;
-  const target = tsBuf(deadline);
+  const target = timespecBuffer(deadline);
   return new HostCall(SYS.clock_nanosleep, [clock, TIMER_ABSTIME, native.addressOf(target), 0], (r) => {
     if (r === -E.EINTR && !abs && remPtr !== 0) {
       const t = clockNow(clock);
       const left = typeof t === 'number' || t > deadline ? 0n : deadline - t;
-      if (!p.writeBytes(remPtr, tsBuf(left))) return EFAULT;
+      if (!p.writeBytes(remPtr, timespecBuffer(left))) return EFAULT;
     }
     return r;
   }, target);
