@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define CHECK(call)                                                                    \
@@ -62,6 +63,67 @@ static napi_value js_syscall(napi_env env, napi_callback_info info) {
     for (size_t i = 0; i < argc && i < 7; i++) a[i] = arg_i64(env, argv[i]);
     long r = syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     return make_i64(env, r == -1 ? -(int64_t)errno : (int64_t)r);
+}
+
+/*
+ * A blocking host call made on the JS thread for the payload (inline mode) must not miss a signal
+ * that arrives just before it enters the kernel: the handler would run, but the call would then
+ * block. km_cp_syscall checks a flag and makes the call; a signal handler that finds the thread
+ * between the check and the syscall instruction moves it to km_cp_cancel, which returns -EINTR
+ * (the technique musl uses for thread cancellation points).
+ */
+long km_cp_syscall(const volatile uint64_t *pending, long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+extern const char km_cp_begin[], km_cp_end[], km_cp_cancel[];
+__asm__(
+    ".text\n"
+    ".globl km_cp_syscall\n"
+    ".hidden km_cp_syscall\n"
+    ".type km_cp_syscall,@function\n"
+    "km_cp_syscall:\n"
+    "    mov %rdi, %r11\n"
+    "    mov %rsi, %rax\n"
+    "    mov %rdx, %rdi\n"
+    "    mov %rcx, %rsi\n"
+    "    mov %r8, %rdx\n"
+    "    mov %r9, %r10\n"
+    "    mov 8(%rsp), %r8\n"
+    "    mov 16(%rsp), %r9\n"
+    ".globl km_cp_begin\n"
+    ".hidden km_cp_begin\n"
+    "km_cp_begin:\n"
+    "    cmpq $0, (%r11)\n"
+    "    jne km_cp_cancel\n"
+    "    syscall\n"
+    ".globl km_cp_end\n"
+    ".hidden km_cp_end\n"
+    "km_cp_end:\n"
+    "    ret\n"
+    ".globl km_cp_cancel\n"
+    ".hidden km_cp_cancel\n"
+    "km_cp_cancel:\n"
+    "    mov $-4, %rax\n" /* -EINTR */
+    "    ret\n"
+    ".size km_cp_syscall, .-km_cp_syscall\n");
+
+static uint64_t host_pending;
+
+/* In a signal handler: a thread about to make its cancellable call returns -EINTR instead. */
+static void cancel_pending_call(void *uc) {
+    ucontext_t *u = uc;
+    greg_t *ip = &u->uc_mcontext.gregs[REG_RIP];
+    if ((uintptr_t)*ip >= (uintptr_t)km_cp_begin && (uintptr_t)*ip < (uintptr_t)km_cp_end) *ip = (greg_t)(uintptr_t)km_cp_cancel;
+}
+
+/* blockingSyscall(nr, a0..a5): syscall() for a call that may block the JS thread; -EINTR without
+ * making it when a caught host signal is waiting to be taken (see signalTake) */
+static napi_value js_blocking_syscall(napi_env env, napi_callback_info info) {
+    size_t argc = 7;
+    napi_value argv[7];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    int64_t a[7] = {0};
+    for (size_t i = 0; i < argc && i < 7; i++) a[i] = arg_i64(env, argv[i]);
+    long r = km_cp_syscall(&host_pending, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    return make_i64(env, (int64_t)r);
 }
 
 /* addressOf(buffer | typedarray | arraybuffer) -> host address of its first byte */
@@ -118,15 +180,17 @@ static napi_value js_view(napi_env env, napi_callback_info info) {
  * signal arrived just before entering the guest. Installed without SA_RESTART, so a blocking host
  * call made for the payload returns EINTR too. TypeScript takes the bits and decides the rest.
  */
-static uint64_t host_pending;
 static uint8_t *volatile kick_flag;
+/* the JS thread, which makes the inline calls; a host signal caught elsewhere is forwarded to it */
+static pthread_t js_thread;
 static void wake_dispatcher(void);
 
 /* what the last instance of each caught signal said about itself: si_code, si_pid, si_uid, si_value */
 static int64_t host_info[65][4];
 
+#define KICK_SIG (SIGRTMIN + 2)
+
 static void on_host_signal(int sig, siginfo_t *si, void *uc) {
-    (void)uc;
     if (sig > 0 && sig <= 64 && si) {
         host_info[sig][0] = si->si_code;
         host_info[sig][1] = si->si_code <= 0 || si->si_code == 0x80 ? si->si_pid : 0;
@@ -136,6 +200,8 @@ static void on_host_signal(int sig, siginfo_t *si, void *uc) {
     __atomic_fetch_or(&host_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
     uint8_t *k = kick_flag;
     if (k) __atomic_store_n(k, 1, __ATOMIC_SEQ_CST);
+    if (pthread_equal(pthread_self(), js_thread)) cancel_pending_call(uc);
+    else pthread_kill(js_thread, KICK_SIG); /* interrupt its blocking call, if any */
     wake_dispatcher();
 }
 
@@ -151,7 +217,6 @@ static void on_host_signal(int sig, siginfo_t *si, void *uc) {
  * Slot threads block every signal but KICK_SIG, whose empty handler (no SA_RESTART) interrupts
  * KVM_RUN (with kvm_run.immediate_exit set first) or a blocking host call with EINTR.
  */
-#define KICK_SIG (SIGRTMIN + 2)
 #define RING_SIZE 4096
 enum { CMD_RUN = 1, CMD_SYSCALL = 2, CMD_EXIT = 3 };
 
@@ -204,7 +269,7 @@ static void wake_dispatcher(void) {
     if (__atomic_load_n(&h->sleeping, __ATOMIC_SEQ_CST)) futex(&h->seq, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
-static void on_kick(int sig) { (void)sig; }
+static void on_kick(int sig, siginfo_t *si, void *uc) { (void)sig; (void)si; cancel_pending_call(uc); }
 
 /*
  * Finishes the guest's doorbell write (an MMIO exit) on this thread, at once: KVM completes a
@@ -270,11 +335,6 @@ static napi_value js_threads_init(napi_env env, napi_callback_info info) {
         slot_threads = calloc((size_t)n, sizeof(pthread_t));
         nslots = (int32_t)n;
         slots = (struct slot *)((char *)mem + sizeof(struct header));
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_kick;
-        sigfillset(&sa.sa_mask);
-        sigaction(KICK_SIG, &sa, NULL);
         /* spinning only helps when the other side can run meanwhile */
         if (sysconf(_SC_NPROCESSORS_ONLN) < 2) spin_ns = 0;
         const char *spin = getenv("KM_SPIN_NS");
@@ -416,8 +476,18 @@ static napi_value js_set_kick_address(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+    /* the addon loads on the JS thread; KICK_SIG (no SA_RESTART) interrupts its blocking calls and
+     * those of the vCPU threads */
+    js_thread = pthread_self();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_kick;
+    sa.sa_flags = SA_SIGINFO;
+    sigfillset(&sa.sa_mask);
+    sigaction(KICK_SIG, &sa, NULL);
     napi_property_descriptor props[] = {
         {"syscall", NULL, js_syscall, NULL, NULL, NULL, napi_default, NULL},
+        {"blockingSyscall", NULL, js_blocking_syscall, NULL, NULL, NULL, napi_default, NULL},
         {"addressOf", NULL, js_address_of, NULL, NULL, NULL, napi_default, NULL},
         {"view", NULL, js_view, NULL, NULL, NULL, napi_default, NULL},
         {"signalDisposition", NULL, js_signal_disposition, NULL, NULL, NULL, napi_default, NULL},

@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 export interface NativeAddon {
   /** raw syscall(nr, a0..a5); returns the result or -errno */
   syscall(nr: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number): number;
+  /** the same for a call that may block the JS thread: -EINTR, without making it, when a caught
+   * host signal has not been taken yet (no signal is lost just before the call blocks) */
+  blockingSyscall(nr: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number): number;
   /** host address of the first byte of a buffer */
   addressOf(buf: ArrayBufferView | ArrayBuffer): number;
   /** a zero-copy ArrayBuffer over [address, address+length) of host memory the caller owns */

@@ -97,7 +97,7 @@ export class Scheduler {
       let s = this.onExit(t, vcpu.runOnce());
       while (s === Step.HOST) {
         const c = t.call!;
-        s = this.hostDone(t, sys(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]));
+        s = this.hostDone(t, native.blockingSyscall(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]));
       }
       if (s !== Step.RUN || this.wantThreaded) {
         native.setKickAddress(0);
