@@ -42,6 +42,8 @@ export class FdTable {
   get(g: number): number {
     return g >= 0 && g < this.host.length ? this.host[g]! : -1;
   }
+  /** size of the table (FDSize in /proc/self/status) */
+  get capacity(): number { return this.host.length; }
   isOpen(g: number): boolean { return this.get(g) >= 0; }
   getCloexec(g: number): boolean { return this.cloexec[g] === 1; }
   setCloexec(g: number, on: boolean): void { this.cloexec[g] = on ? 1 : 0; }

@@ -11,6 +11,7 @@ import { AT, buildInitialStack } from '../elf/stack.js';
 import { Process, type MonitorOptions } from './process.js';
 import { MonitorError } from './exit.js';
 import { Scheduler } from './scheduler.js';
+import { fileIdOf } from './procfiles.js';
 import type { Thread } from './thread.js';
 
 export interface PayloadSpec {
@@ -33,7 +34,7 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   const { as } = proc;
   const execStack = spec.image.phdrs.some((ph) => ph.type === PT.GNU_STACK && (ph.flags & PF.X) !== 0);
   if (as.initStack(execStack) < 0) throw new MonitorError('cannot map the initial stack (memory limit too small?)');
-  const img = loadElf(as, spec.image, spec.file, spec.exePath);
+  const img = loadElf(as, spec.image, spec.file, spec.exePath, fileIdOf(spec.exePath));
   as.initBrk(img.brk);
   const auxv: [number, number][] = [
     [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, 0],
@@ -43,6 +44,8 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   ];
   const stack = buildInitialStack(machine.mem, STACK_TOP, { argv: spec.argv, envp: spec.envp, execfn: spec.execfn, platform: 'x86_64', auxv });
   proc.auxv = stack.auxv;
+  proc.layout = { startCode: img.startCode, endCode: img.endCode, startData: img.startData, endData: img.endData,
+    startStack: stack.rsp, argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
   const vcpu = machine.createVcpu(0);
   proc.sched = new Scheduler(proc);
   const main = proc.sched.adoptMain(vcpu);
