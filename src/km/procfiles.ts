@@ -187,7 +187,7 @@ function stat(p: Process, tid: number | null): string {
   const t = threadOf(p, tid);
   const host = hostProcText('stat').trim();
   const close = host.lastIndexOf(')');
-  const f = ['', '', ...host.slice(close + 2).split(' ')];
+  const f = ['', '', '', ...host.slice(close + 2).split(' ')];
   while (f.length < STAT_FIELDS) f.push('0');
   const vm = vmFigures(p);
   const { ign, cgt } = signalSets(p);
