@@ -51,10 +51,12 @@ export function routeProcPath(p: Process, path: Buffer): ProcRoute | number {
     else return host(path);
   }
   let rest = m[2] ?? '';
+  // a thread's directory: the monitor's main thread's (a real directory, not a symlink)
+  const taskDir = `/proc/${p.pid}/task/${p.pid}`;
   if (rest === '') {
     if (m[1] === 'self') return host(path, { link: String(p.pid) });
-    if (m[1] === 'thread-self') return host('/proc/self', { link: `${p.pid}/task/${p.tid}` });
-    return host('/proc/self');
+    if (m[1] === 'thread-self') return host(path, { link: `${p.pid}/task/${p.tid}` });
+    return tid === null ? host(path) : host(taskDir);
   }
   if (tid === null) {
     const t = /^\/task\/(\d+)(\/.*)?$/.exec(rest);
@@ -63,7 +65,7 @@ export function routeProcPath(p: Process, path: Buffer): ProcRoute | number {
       if (!p.threads.has(n) || t[1] !== String(n)) return -E.ENOENT;
       tid = n;
       rest = t[2] ?? '';
-      if (rest === '') return host('/proc/self');
+      if (rest === '') return host(taskDir);
     }
   }
   if (rest === '/exe') return host(p.exePath, { link: p.exePath });

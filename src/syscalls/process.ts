@@ -145,7 +145,7 @@ export const processSyscalls: SyscallDef[] = [
   } },
   { name: 'setrlimit', status: 'emulated', args: ['int', 'ptr'], handler: (p, a) => prlimit(p, 0, int(a[0]!), a[1]!, 0) },
   { name: 'sched_getaffinity', status: P, args: ['int', 'size', 'ptr'], handler: (p, a) => {
-    if (!isSelf(p, int(a[0]!))) return -E.ESRCH;
+    if (!isSelf(p, int(a[0]!)) && !p.threads.has(int(a[0]!))) return -E.ESRCH;
     const b = p.hostPtr(a[2]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.sched_getaffinity, 0, a[1]!, b);
   } },
   { name: 'sched_setaffinity', status: 'emulated', args: ['int', 'size', 'ptr'], handler: (p, a) => (isSelf(p, int(a[0]!)) ? (p.readBytes(a[2]!, Math.min(a[1]!, 128)) ? 0 : EFAULT) : -E.ESRCH), notes: 'accepted, not applied' },

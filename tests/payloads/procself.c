@@ -340,6 +340,7 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
   list_dir(path, "/proc/<pid>/fd");
   char link[PATH_MAX], datapath[PATH_MAX];
+  struct stat a, b;
   realpath("data.txt", datapath);
   ssize_t ll = readlink("/proc/self/fd/3", link, sizeof link - 1);
   check("readlink fd/3 is data.txt's path", ll > 0 && (link[ll] = 0, !strcmp(link, datapath)));
@@ -349,8 +350,13 @@ int main(int argc, char **argv) {
   check("readlink exe is the executable", ll > 0 && (link[ll] = 0, !strcmp(link, exe)));
   ll = readlink("/proc/self", link, sizeof link - 1);
   check("readlink /proc/self is the pid", ll > 0 && (link[ll] = 0, atol(link) == pid) && !strchr(link, '/'));
+  check("lstat /proc/self is a symlink, stat a directory", lstat("/proc/self", &a) == 0 && S_ISLNK(a.st_mode) && stat("/proc/self", &b) == 0 && S_ISDIR(b.st_mode));
+  snprintf(path, sizeof path, "/proc/%d", (int)pid);
+  check("lstat /proc/<pid> is a directory", lstat(path, &a) == 0 && S_ISDIR(a.st_mode));
+  snprintf(path, sizeof path, "/proc/self/task/%d", (int)pid);
+  check("lstat /proc/self/task/<pid> is a directory", lstat(path, &a) == 0 && S_ISDIR(a.st_mode));
+  expect_err("stat /proc/self/task/1 (not a thread of ours)", stat("/proc/self/task/1", &a), ENOENT);
   expect_err("readlink fd/9 (closed)", readlink("/proc/self/fd/9", link, sizeof link), ENOENT);
-  struct stat a, b;
   check("stat fd/3 follows to data.txt", stat("/proc/self/fd/3", &a) == 0 && fstat(3, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev);
   check("lstat fd/3 is a symlink", lstat("/proc/self/fd/3", &a) == 0 && S_ISLNK(a.st_mode));
   expect_err("stat fd/9 (closed)", stat("/proc/self/fd/9", &a), ENOENT);
