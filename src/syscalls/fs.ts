@@ -222,7 +222,7 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'pwritev', status: P, args: ['fd', 'ptr', 'int', 'off', 'off'], handler: rwv(SYS.pwritev) },
   { name: 'preadv2', status: P, args: ['fd', 'ptr', 'int', 'off', 'off', 'hex'], handler: rwv(SYS.preadv2) },
   { name: 'pwritev2', status: P, args: ['fd', 'ptr', 'int', 'off', 'off', 'hex'], handler: rwv(SYS.pwritev2) },
-  { name: 'open', status: P, args: ['str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, AT_FDCWD, a[0]!, int(a[1]!), a[2]!) },
+  { name: 'open', status: P, args: ['str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, AT_FDCWD, a[0]!, int(a[1]!), a[2]!), notes: 'as openat' },
   { name: 'openat', status: P, args: ['dirfd', 'str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, a[0]!, a[1]!, int(a[2]!), a[3]!),
     notes: "/proc/self (and /proc/<pid>, thread-self, task/<tid>): maps, status, stat, statm, cmdline, environ, auxv, limits, comm, fdinfo/N are generated from the payload's state (read-only sealed memfds)" },
   { name: 'creat', status: P, args: ['str', 'mode'], ret: 'fd', handler: (p, a) => openat(p, AT_FDCWD, a[0]!, O.CREAT | O.WRONLY | O.TRUNC, a[1]!) },
