@@ -27,6 +27,10 @@ export type ProcRoute =
   | { kind: 'file'; file: ProcFileName; tid: number | null; fd: number; hostPath: string; guestPath: string }
   | { kind: 'dir'; dir: ProcDirName; hostPath: string };
 
+/** entries of km's own process that would expose the monitor's memory or its mappings (mem,
+ * pagemap and map_files reach node's memory; smaps and numa_maps list node's mappings) */
+const HIDDEN: ReadonlySet<string> = new Set(['mem', 'pagemap', 'map_files', 'smaps', 'smaps_rollup', 'numa_maps', 'syscall', 'stack']);
+
 const SELF = /^\/proc\/(self|thread-self|\d+)(\/.*)?$/;
 const MEMFD_PREFIX = '/memfd:km-proc:';
 const DELETED = ' (deleted)';
@@ -82,6 +86,8 @@ export function routeProcPath(p: Process, path: Buffer): ProcRoute | number {
     return { kind: 'file', file: 'fdinfo', tid, fd: g, hostPath: `/proc/self/fdinfo/${h}`, guestPath: `/proc/${p.pid}/fdinfo/${g}` };
   }
   const name = rest.slice(1);
+  // the monitor's memory and its layout: never the payload's to read or write
+  if (HIDDEN.has(name.split('/')[0]!)) return -E.EACCES;
   if (PROC_FILES.has(name)) {
     const where = tid === null ? `/proc/${p.pid}` : `/proc/${p.pid}/task/${tid}`;
     return { kind: 'file', file: name as ProcFileName, tid, fd: -1, hostPath: `/proc/self/${name}`, guestPath: `${where}/${name}` };

