@@ -46,17 +46,18 @@ export function routeAt(p: Process, dirfd: number, ptr: number): ProcRoute | num
 
 /** The NUL-terminated host path for a route (km's generated files and directories: the monitor's
  * own entry of the same kind, which stat and access describe as Linux would). */
-export function routeHostPath(r: ProcRoute): Buffer {
-  const path = r.kind === 'host' ? r.path : Buffer.from(r.hostPath, 'latin1');
+export function routeHostPath(r: ProcRoute, nofollow = false): Buffer {
+  const path = r.kind !== 'host' ? Buffer.from(r.hostPath, 'latin1')
+    : nofollow && r.self !== undefined ? Buffer.from(r.self, 'latin1') : r.path;
   const out = Buffer.alloc(path.length + 1);
   path.copy(out);
   return out;
 }
 
-/** routeAt + routeHostPath */
-export function hostPathAt(p: Process, dirfd: number, ptr: number): Buffer | number {
+/** routeAt + routeHostPath (`nofollow`: the entry itself, for lstat) */
+export function hostPathAt(p: Process, dirfd: number, ptr: number, nofollow = false): Buffer | number {
   const r = routeAt(p, dirfd, ptr);
-  return typeof r === 'number' ? r : routeHostPath(r);
+  return typeof r === 'number' ? r : routeHostPath(r, nofollow);
 }
 
 export function addr(b: Buffer): number { return native.addressOf(b); }

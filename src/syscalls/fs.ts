@@ -69,6 +69,7 @@ function openat(p: Process, dirfd: number, pathPtr: number, flags: number, mode:
   const route = routeAt(p, dirfd, pathPtr);
   if (typeof route === 'number') return route;
   if (route.kind !== 'host') return procOpen(p, route, flags, mode);
+  if (route.noOpen) return -E.EACCES;
   const path = routeHostPath(route);
   const r = sys(SYS.openat, hostDirFd(p, dirfd), addr(path), (flags | O.CLOEXEC) >>> 0, mode);
   if (r < 0) return r;
@@ -78,7 +79,7 @@ function openat(p: Process, dirfd: number, pathPtr: number, flags: number, mode:
 // ---- stat family ----
 
 function fstatat(p: Process, dirfd: number, pathPtr: number, st: number, flags: number): number {
-  const path = hostPathAt(p, dirfd, pathPtr);
+  const path = hostPathAt(p, dirfd, pathPtr, (flags & AT_SYMLINK_NOFOLLOW) !== 0);
   if (typeof path === 'number') return path;
   const buf = p.hostPtr(st, STAT_SIZE);
   if (buf < 0) return EFAULT;
@@ -237,7 +238,7 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'lstat', status: P, args: ['str', 'ptr'], handler: (p, a) => fstatat(p, AT_FDCWD, a[0]!, a[1]!, AT_SYMLINK_NOFOLLOW) },
   { name: 'newfstatat', status: P, args: ['dirfd', 'str', 'ptr', 'atflags'], handler: (p, a) => fstatat(p, a[0]!, a[1]!, a[2]!, int(a[3]!)) },
   { name: 'statx', status: P, args: ['dirfd', 'str', 'atflags', 'hex', 'ptr'], handler: (p, a) => {
-    const path = hostPathAt(p, a[0]!, a[1]!); if (typeof path === 'number') return path;
+    const path = hostPathAt(p, a[0]!, a[1]!, (int(a[2]!) & AT_SYMLINK_NOFOLLOW) !== 0); if (typeof path === 'number') return path;
     const b = p.hostPtr(a[4]!, STATX_SIZE); if (b < 0) return EFAULT;
     return sys(SYS.statx, hostDirFd(p, a[0]!), addr(path), a[2]!, a[3]!, b);
   } },

@@ -354,6 +354,9 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "/proc/self/task/%d", (int)pid);
   check("lstat /proc/self/task/<pid> is a directory", lstat(path, &a) == 0 && S_ISDIR(a.st_mode));
   expect_err("stat /proc/self/task/1 (not a thread of ours)", stat("/proc/self/task/1", &a), ENOENT);
+  check("lstat /proc/self/exe is a symlink, stat the executable", lstat("/proc/self/exe", &a) == 0 && S_ISLNK(a.st_mode) &&
+        stat("/proc/self/exe", &a) == 0 && stat(exe, &b) == 0 && a.st_ino == b.st_ino);
+  check("lstat /proc/self/mem works", lstat("/proc/self/mem", &a) == 0 && S_ISREG(a.st_mode));
   expect_err("readlink fd/9 (closed)", readlink("/proc/self/fd/9", link, sizeof link), ENOENT);
   check("stat fd/3 follows to data.txt", stat("/proc/self/fd/3", &a) == 0 && fstat(3, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev);
   check("lstat fd/3 is a symlink", lstat("/proc/self/fd/3", &a) == 0 && S_ISLNK(a.st_mode));
