@@ -54,6 +54,8 @@ export function routeProcPath(p: Process, path: Buffer): ProcRoute | number {
     const n = Number(m[1]);
     if (n === p.pid) tid = null;
     else if (p.threads.has(n)) tid = n;
+    // the monitor's own host threads (node's workers) are not the payload's to see
+    else if (sys(SYS.access, native.addressOf(cstr(`/proc/self/task/${n}`)), 0) === 0) return -E.ENOENT;
     else return host(path);
   }
   let rest = m[2] ?? '';

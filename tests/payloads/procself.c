@@ -354,6 +354,17 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "/proc/self/task/%d", (int)pid);
   check("lstat /proc/self/task/<pid> is a directory", lstat(path, &a) == 0 && S_ISDIR(a.st_mode));
   expect_err("stat /proc/self/task/1 (not a thread of ours)", stat("/proc/self/task/1", &a), ENOENT);
+  /* no other thread ids of this process exist: pid + 1..64 are other processes or nothing */
+  int foreign = 0;
+  for (int i = 1; i <= 64; i++) {
+    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)pid + i, (int)pid + i);
+    char other[64];
+    snprintf(other, sizeof other, "/proc/%d/status", (int)pid + i);
+    char *o = slurp(other, NULL);
+    if (o && field_long(o, "Tgid") == pid) foreign++;
+    free(o);
+  }
+  check("no /proc/<n> with our Tgid but ours", foreign == 0);
   check("lstat /proc/self/exe is a symlink, stat the executable", lstat("/proc/self/exe", &a) == 0 && S_ISLNK(a.st_mode) &&
         stat("/proc/self/exe", &a) == 0 && stat(exe, &b) == 0 && a.st_ino == b.st_ino);
   check("lstat /proc/self/mem works", lstat("/proc/self/mem", &a) == 0 && S_ISREG(a.st_mode));
