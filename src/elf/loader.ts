@@ -1,6 +1,6 @@
 // Maps a validated ELF executable into the guest address space the way Linux's binfmt_elf does.
 import { ElfError, ET, PF, PT, type ElfImage } from './elf.js';
-import { AddressSpace } from '../km/addrspace.js';
+import { AddressSpace, type FileId } from '../km/addrspace.js';
 import { PROT } from '../host/hostcalls.js';
 import { MMAP_MIN_ADDR, MMAP_TOP, pageDown, pageUp } from '../vm/layout.js';
 
@@ -11,6 +11,11 @@ export interface LoadedImage {
   phnum: number;
   phent: number;
   brk: number;
+  /** what /proc/self/stat reports as start_code, end_code, start_data, end_data (as Linux computes them) */
+  startCode: number;
+  endCode: number;
+  startData: number;
+  endData: number;
 }
 
 function segProt(flags: number): number {
@@ -19,9 +24,11 @@ function segProt(flags: number): number {
 
 /**
  * Loads img. A position-independent image (ET_DYN) goes at `base`, or with base -1 at the highest
- * free range below the mmap area's top (where Linux puts an interpreter).
+ * free range below the mmap area's top (where Linux puts an interpreter). `name` and `id` describe
+ * the file in /proc/self/maps: the pages that hold file contents are listed as mappings of it (with
+ * their file offsets), the zero-filled rest of a segment (bss) as anonymous.
  */
-export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name: string, base: number): LoadedImage {
+export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name: string, base: number, id?: FileId): LoadedImage {
   let bias = 0;
   if (img.type === ET.DYN) {
     const at = base >= 0 ? base : as.freeRangeBelowTop(pageUp(img.maxVaddr) - pageDown(img.minVaddr));
@@ -33,17 +40,25 @@ export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name:
     throw new ElfError(`segments at 0x${lo.toString(16)}-0x${hi.toString(16)} lie outside the guest address space`);
   }
   // pages shared by two segments get the union of their protections
-  const ranges: { start: number; end: number; prot: number }[] = [];
+  const ranges: { start: number; end: number; prot: number; offset: number; fileEnd: number }[] = [];
+  let startCode = Infinity, endCode = 0, startData = 0, endData = 0;
   for (const p of img.loads) {
     if (p.memsz === 0) continue;
-    let start = pageDown(bias + p.vaddr);
+    const segStart = pageDown(bias + p.vaddr);
+    let start = segStart;
     const end = pageUp(bias + p.vaddr + p.memsz), prot = segProt(p.flags);
+    const fileEnd = p.filesz > 0 ? pageUp(bias + p.vaddr + p.filesz) : segStart;
     const prev = ranges[ranges.length - 1];
     if (prev && start < prev.end) { prev.prot |= prot; start = prev.end; }
-    if (start < end) ranges.push({ start, end, prot });
+    if (start < end) ranges.push({ start, end, prot, offset: pageDown(p.offset) + (start - segStart), fileEnd });
+    if (p.flags & PF.X) { startCode = Math.min(startCode, bias + p.vaddr); endCode = Math.max(endCode, bias + p.vaddr + p.filesz); }
+    startData = Math.max(startData, bias + p.vaddr);
+    endData = Math.max(endData, bias + p.vaddr + p.filesz);
   }
   for (const r of ranges) {
-    const e = as.mapFixedAnon(r.start, r.end, r.prot, name);
+    const fe = Math.min(Math.max(r.fileEnd, r.start), r.end);
+    let e = fe > r.start ? as.mapFixedAnon(r.start, fe, r.prot, name, id && { id, offset: r.offset }) : 0;
+    if (e >= 0 && r.end > fe) e = as.mapFixedAnon(fe, r.end, r.prot, '');
     if (e < 0) throw new ElfError(`cannot map segment at 0x${r.start.toString(16)} (${-e})`);
   }
   for (const p of img.loads) {
@@ -57,5 +72,6 @@ export function loadElf(as: AddressSpace, img: ElfImage, file: Uint8Array, name:
     const seg = img.loads.find((p) => img.phoff >= p.offset && img.phoff + img.phnum * img.phentsize <= p.offset + p.filesz);
     if (seg) phdr = bias + seg.vaddr + (img.phoff - seg.offset);
   }
-  return { bias, entry: bias + img.entry, phdr, phnum: img.phnum, phent: img.phentsize, brk: hi };
+  if (startCode === Infinity) startCode = 0;
+  return { bias, entry: bias + img.entry, phdr, phnum: img.phnum, phent: img.phentsize, brk: hi, startCode, endCode, startData, endData };
 }

@@ -23,7 +23,11 @@ export const ARG_MAX = 2 * 1024 * 1024;
 
 export class ArgListTooLong extends Error {}
 
-export interface BuiltStack { rsp: number; auxv: [number, number][]; random: Uint8Array }
+export interface BuiltStack {
+  rsp: number; auxv: [number, number][]; random: Uint8Array;
+  /** where the argv and environment strings lie ([start, end), /proc/self/cmdline and environ) */
+  argStart: number; argEnd: number; envStart: number; envEnd: number;
+}
 
 /** Writes the initial stack below `top`; returns the stack pointer (pointing at argc). */
 export function buildInitialStack(mem: GuestMemory, top: number, spec: StackSpec): BuiltStack {
@@ -64,5 +68,6 @@ export function buildInitialStack(mem: GuestMemory, top: number, spec: StackSpec
   envAt.forEach(w); w(0);
   for (const [k, v] of auxv) { w(k); w(v); }
   mem.write(rsp, new Uint8Array(vec.buffer));
-  return { rsp, auxv, random };
+  const strStart = execfnAt - strBytes, argEnd = strStart + argvB.reduce((n, b) => n + b.length, 0);
+  return { rsp, auxv, random, argStart: strStart, argEnd, envStart: argEnd, envEnd: strStart + strBytes };
 }

@@ -18,7 +18,14 @@ export interface Vma {
   /** file offset of `start` for file mappings */
   offset: number;
   name: string;
+  /** device and inode of the mapped file, for /proc/self/maps (file mappings and ELF segments) */
+  file?: FileId;
 }
+
+export interface FileId { dev: number; ino: number }
+
+/** whether `offset` is a file offset that moves with the start (file mappings, ELF segments) */
+const hasOffset = (v: Vma): boolean => v.hostFd >= 0 || v.file !== undefined;
 
 export const MREMAP = { MAYMOVE: 1, FIXED: 2, DONTUNMAP: 4 } as const;
 const PROT_MASK = PROT.READ | PROT.WRITE | PROT.EXEC;
@@ -96,7 +103,7 @@ export class AddressSpace {
     const i = this.firstAbove(addr);
     const v = this.vmas[i];
     if (!v || v.start >= addr) return;
-    const tail: Vma = { ...v, start: addr, offset: v.hostFd >= 0 ? v.offset + (addr - v.start) : 0 };
+    const tail: Vma = { ...v, start: addr, offset: hasOffset(v) ? v.offset + (addr - v.start) : 0 };
     v.end = addr;
     this.vmas.splice(i + 1, 0, tail);
   }
@@ -136,12 +143,12 @@ export class AddressSpace {
   freeRangeBelowTop(len: number): number { return this.findFree(len); }
 
   /** Maps a fixed anonymous region for the loader (ELF segments, stack); returns 0 or -errno. */
-  mapFixedAnon(start: number, end: number, prot: number, name: string): number {
+  mapFixedAnon(start: number, end: number, prot: number, name: string, file?: { id: FileId; offset: number }): number {
     if (this.overlaps(start, end)) return -E.EEXIST;
     if (!this.charge(start, end, prot)) return -E.ENOMEM;
     const r = this.mem.mapAnon(start, end - start, prot | PROT.WRITE, false);
     if (isErr(r)) return r;
-    this.addVma({ start, end, prot, shared: false, hostFd: -1, offset: 0, name });
+    this.addVma({ start, end, prot, shared: false, hostFd: -1, offset: file?.offset ?? 0, name, file: file?.id });
     return 0;
   }
 
@@ -181,7 +188,7 @@ export class AddressSpace {
     const i = this.firstAbove(addr - 1);
     for (let k = Math.max(0, i - 1); k < Math.min(this.vmas.length - 1, i + 1); k++) {
       const a = this.vmas[k]!, b = this.vmas[k + 1]!;
-      if (a.end === b.start && a.hostFd < 0 && b.hostFd < 0 && a.prot === b.prot && a.shared === b.shared && a.name === b.name) {
+      if (a.end === b.start && a.hostFd < 0 && b.hostFd < 0 && !a.file && !b.file && a.prot === b.prot && a.shared === b.shared && a.name === b.name) {
         a.end = b.end;
         this.vmas.splice(k + 1, 1);
         k--;
@@ -193,7 +200,7 @@ export class AddressSpace {
    * mmap. `hostFd` is the host fd behind the guest's fd for file mappings (-1 for anonymous);
    * `name` names the mapping for /proc-style listings.
    */
-  mmap(addr: number, len: number, prot: number, flags: number, hostFd: number, offset: number, name = ''): number {
+  mmap(addr: number, len: number, prot: number, flags: number, hostFd: number, offset: number, name = '', file?: FileId): number {
     const type = flags & MAP.TYPE;
     if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) return -E.EINVAL;
     if (len === 0) return -E.EINVAL;
@@ -229,7 +236,7 @@ export class AddressSpace {
     const r = anon ? this.mem.mapAnon(start, size, prot, shared) : this.mem.mapFile(start, size, prot, shared, hostFd, offset);
     if (isErr(r)) return r;
     if (fixed) this.removeRange(start, end, false);
-    this.addVma({ start, end, prot: prot & PROT_MASK, shared, hostFd: anon ? -1 : hostFd, offset: anon ? 0 : offset, name });
+    this.addVma({ start, end, prot: prot & PROT_MASK, shared, hostFd: anon ? -1 : hostFd, offset: anon ? 0 : offset, name, file: anon ? undefined : file });
     if (anon && !shared) this.mergeAround(start);
     return start;
   }
@@ -317,7 +324,7 @@ export class AddressSpace {
     const grow = newSize > oldSize && v.prot !== PROT.NONE ? newSize - oldSize : 0;
     const freed = replace ? this.bytesCommittedIn(dest, dest + newSize) : 0;
     if (this.committed - freed + grow > this.memLimit) return -E.ENOMEM;
-    const moved: Vma = { ...v, start: dest, end: dest + newSize, offset: v.hostFd >= 0 ? v.offset + (oldAddr - v.start) : 0 };
+    const moved: Vma = { ...v, start: dest, end: dest + newSize, offset: hasOffset(v) ? v.offset + (oldAddr - v.start) : 0 };
     if (replace) this.removeRange(dest, dest + newSize, false);
     const r = this.mem.move(oldAddr, oldSize, dest, newSize);
     if (isErr(r)) return r;

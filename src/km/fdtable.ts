@@ -58,6 +58,8 @@ export class FdTable {
   get(g: number): number {
     return g >= 0 && g < this.host.length ? this.host[g]! : -1;
   }
+  /** size of the table (FDSize in /proc/self/status) */
+  get capacity(): number { return this.host.length; }
   isOpen(g: number): boolean { return this.get(g) >= 0; }
   /** the monitor object behind guest fd g, if any */
   object(g: number): FdObject | undefined { return g >= 0 ? this.objs[g] : undefined; }

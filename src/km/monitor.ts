@@ -11,6 +11,7 @@ import { AT, buildInitialStack } from '../elf/stack.js';
 import { Process, type MonitorOptions } from './process.js';
 import { MonitorError } from './exit.js';
 import { Scheduler } from './scheduler.js';
+import { fileIdOf } from './procfiles.js';
 import type { Thread } from './thread.js';
 
 export interface PayloadSpec {
@@ -35,11 +36,11 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   const { as } = proc;
   const execStack = spec.image.phdrs.some((ph) => ph.type === PT.GNU_STACK && (ph.flags & PF.X) !== 0);
   if (as.initStack(execStack) < 0) throw new MonitorError('cannot map the initial stack (memory limit too small?)');
-  const img = loadElf(as, spec.image, spec.file, spec.exePath, PIE_BASE);
+  const img = loadElf(as, spec.image, spec.file, spec.exePath, PIE_BASE, fileIdOf(spec.exePath));
   as.initBrk(img.brk);
   // the interpreter goes where mmap would put it (top-down), as Linux's binfmt_elf does; it starts
   // first and finds the program through AT_PHDR/AT_ENTRY, itself through AT_BASE
-  const ld = spec.interp ? loadElf(as, spec.interp.image, spec.interp.file, spec.interp.path, -1) : null;
+  const ld = spec.interp ? loadElf(as, spec.interp.image, spec.interp.file, spec.interp.path, -1, fileIdOf(spec.interp.path)) : null;
   const auxv: [number, number][] = [
     [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, ld ? ld.bias : 0],
     [AT.FLAGS, 0], [AT.ENTRY, img.entry], [AT.UID, sys(SYS.getuid)], [AT.EUID, sys(SYS.geteuid)],
@@ -48,6 +49,8 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   ];
   const stack = buildInitialStack(machine.mem, STACK_TOP, { argv: spec.argv, envp: spec.envp, execfn: spec.execfn, platform: 'x86_64', auxv });
   proc.auxv = stack.auxv;
+  proc.layout = { startCode: img.startCode, endCode: img.endCode, startData: img.startData, endData: img.endData,
+    startStack: stack.rsp, argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
   const vcpu = machine.createVcpu(0);
   proc.sched = new Scheduler(proc);
   const main = proc.sched.adoptMain(vcpu);

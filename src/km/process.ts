@@ -29,6 +29,12 @@ export interface MonitorOptions {
 
 export const PATH_MAX = 4096;
 
+/** Addresses /proc/self/stat reports (mm->start_code, arg_start, ...), set when the program is loaded. */
+export interface MmLayout {
+  startCode: number; endCode: number; startData: number; endData: number; startStack: number;
+  argStart: number; argEnd: number; envStart: number; envEnd: number;
+}
+
 export interface SyscallStat { count: number; errors: number; ns: number }
 
 export class Process {
@@ -43,8 +49,8 @@ export class Process {
   sched!: Scheduler;
   private lastTid: number;
   readonly rlimits = new Rlimits();
-  /** PR_SET_NAME */
-  comm = '';
+  /** the main thread's name (PR_SET_NAME there; at start the executable's base name, as execve sets it) */
+  comm: string;
   pdeathsig = 0;
   readonly pid: number;
   readonly stats = new Map<number, SyscallStat>();
@@ -54,12 +60,14 @@ export class Process {
   readonly scratch = Buffer.alloc(256 * 1024);
   readonly scratchAddr: number;
   auxv: [number, number][] = [];
+  layout: MmLayout = { startCode: 0, endCode: 0, startData: 0, endData: 0, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
 
   constructor(readonly machine: Machine, readonly opts: MonitorOptions, readonly exePath: string, readonly argv: string[], readonly envp: string[]) {
     this.mem = machine.mem;
     this.as = new AddressSpace(machine.mem, machine.pt, opts.memLimit);
     this.pid = sys(SYS.getpid);
     this.lastTid = this.pid;
+    this.comm = Buffer.from(exePath.slice(exePath.lastIndexOf('/') + 1)).subarray(0, 15).toString('latin1');
     this.scratchAddr = native.addressOf(this.scratch);
     this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);
     this.fds.adoptStdio();

@@ -73,6 +73,7 @@ export class Scheduler {
   adoptMain(h: VcpuHandle): Thread {
     const p = this.p;
     const t = new Thread(p.pid, h, new ThreadSignals(p.procSignals));
+    t.comm = p.comm;
     p.threads.set(t.tid, t);
     p.cur = t;
     this.bySlot[h.id] = t;
@@ -167,6 +168,7 @@ export class Scheduler {
     h.vcpu.setXsave(xsave);
     const t = new Thread(tid, h, new ThreadSignals(p.procSignals));
     t.sig.blocked = parent.sig.blocked;
+    t.comm = parent.comm;
     t.fsBase = fsBase;
     p.threads.set(tid, t);
     this.maxLive = Math.max(this.maxLive, p.threads.size);

@@ -33,6 +33,8 @@ export class Thread {
   clearChildTid = 0;
   robustList = 0;
   fsBase = 0;
+  /** the thread's name (PR_SET_NAME; a new thread inherits its creator's) */
+  comm = '';
 
   constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals) {}
 }

@@ -2,7 +2,7 @@
 import { native } from '../host/native.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD } from '../host/hostcalls.js';
-import { rewriteProcPath } from '../km/procfs.js';
+import { absoluteIfProc, rewriteProcPath, routeProcPath, type ProcRoute } from '../km/procfs.js';
 import type { Process } from '../km/process.js';
 import { int } from './types.js';
 
@@ -34,6 +34,30 @@ export function hostPath(p: Process, ptr: number): Buffer | number {
   const out = Buffer.alloc(r.length + 1);
   r.copy(out);
   return out;
+}
+
+/** Where a guest (dirfd, path) pair leads after /proc routing (relative paths under a /proc
+ * directory included), or -errno. */
+export function routeAt(p: Process, dirfd: number, ptr: number): ProcRoute | number {
+  const raw = p.readCString(ptr);
+  if (typeof raw === 'number') return raw;
+  return routeProcPath(p, absoluteIfProc(raw.subarray(0, raw.length - 1), hostDirFd(p, dirfd)));
+}
+
+/** The NUL-terminated host path for a route (km's generated files and directories: the monitor's
+ * own entry of the same kind, which stat and access describe as Linux would). */
+export function routeHostPath(r: ProcRoute, nofollow = false): Buffer {
+  const path = r.kind !== 'host' ? Buffer.from(r.hostPath, 'latin1')
+    : nofollow && r.self !== undefined ? Buffer.from(r.self, 'latin1') : r.path;
+  const out = Buffer.alloc(path.length + 1);
+  path.copy(out);
+  return out;
+}
+
+/** routeAt + routeHostPath (`nofollow`: the entry itself, for lstat) */
+export function hostPathAt(p: Process, dirfd: number, ptr: number, nofollow = false): Buffer | number {
+  const r = routeAt(p, dirfd, ptr);
+  return typeof r === 'number' ? r : routeHostPath(r, nofollow);
 }
 
 export function addr(b: Buffer): number { return native.addressOf(b); }

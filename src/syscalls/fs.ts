@@ -4,11 +4,11 @@ import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
 import { F, FD_CLOEXEC, type GuestSeg } from '../km/fdtable.js';
-import { procReadlink } from '../km/procfs.js';
+import { procGetdents, procOpen, procReadlink } from '../km/procfs.js';
 import { HostCall, type Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
-import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath } from './args.js';
+import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath, hostPathAt, routeAt, routeHostPath } from './args.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
@@ -97,8 +97,11 @@ function rwv(nr: number) {
 // ---- open / close ----
 
 function openat(p: Process, dirfd: number, pathPtr: number, flags: number, mode: number): number {
-  const path = hostPath(p, pathPtr);
-  if (typeof path === 'number') return path;
+  const route = routeAt(p, dirfd, pathPtr);
+  if (typeof route === 'number') return route;
+  if (route.kind !== 'host') return procOpen(p, route, flags, mode);
+  if (route.noOpen) return -E.EACCES;
+  const path = routeHostPath(route);
   const r = sys(SYS.openat, hostDirFd(p, dirfd), addr(path), (flags | O.CLOEXEC) >>> 0, mode);
   if (r < 0) return r;
   return p.fds.alloc(r, (flags & O.CLOEXEC) !== 0);
@@ -107,7 +110,7 @@ function openat(p: Process, dirfd: number, pathPtr: number, flags: number, mode:
 // ---- stat family ----
 
 function fstatat(p: Process, dirfd: number, pathPtr: number, st: number, flags: number): number {
-  const path = hostPath(p, pathPtr);
+  const path = hostPathAt(p, dirfd, pathPtr, (flags & AT_SYMLINK_NOFOLLOW) !== 0);
   if (typeof path === 'number') return path;
   const buf = p.hostPtr(st, STAT_SIZE);
   if (buf < 0) return EFAULT;
@@ -116,10 +119,11 @@ function fstatat(p: Process, dirfd: number, pathPtr: number, st: number, flags: 
 
 // ---- paths (dirfd, path, ...) ----
 
-/** a syscall of the form f(dirfd, path, x, y): dirfd and path translated, the rest passed */
-function atPath(nr: number, hasDirfd: boolean) {
+/** a syscall of the form f(dirfd, path, x, y): dirfd and path translated, the rest passed;
+ * `procRelative`: paths relative to a directory under /proc are routed too (lookups, not changes) */
+function atPath(nr: number, hasDirfd: boolean, procRelative = false) {
   return (p: Process, a: Args): number => {
-    const path = hostPath(p, hasDirfd ? a[1]! : a[0]!);
+    const path = procRelative ? hostPathAt(p, a[0]!, a[1]!) : hostPath(p, hasDirfd ? a[1]! : a[0]!);
     if (typeof path === 'number') return path;
     return hasDirfd ? sys(nr, hostDirFd(p, a[0]!), addr(path), a[2]!, a[3]!) : sys(nr, addr(path), a[1]!, a[2]!);
   };
@@ -135,15 +139,14 @@ function twoPaths(p: Process, olddir: number, oldp: number, newdir: number, newp
 
 function readlinkat(p: Process, dirfd: number, pathPtr: number, bufPtr: number, size: number): number {
   if (int(size) <= 0) return EINVAL;
-  const raw = p.readCString(pathPtr);
-  if (typeof raw === 'number') return raw;
-  const own = procReadlink(p, raw.subarray(0, raw.length - 1));
+  const route = routeAt(p, dirfd, pathPtr);
+  if (typeof route === 'number') return route;
+  const own = procReadlink(route);
   if (own !== null) {
     const b = Buffer.from(own).subarray(0, size);
     return p.writeBytes(bufPtr, b) ? b.length : EFAULT;
   }
-  const path = hostPath(p, pathPtr);
-  if (typeof path === 'number') return path;
+  const path = routeHostPath(route);
   const buf = p.hostPtr(bufPtr, size);
   if (buf < 0) return EFAULT;
   return sys(SYS.readlinkat, hostDirFd(p, dirfd), addr(path), buf, size);
@@ -252,8 +255,9 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'pwritev', status: P, args: ['fd', 'ptr', 'int', 'off', 'off'], handler: rwv(SYS.pwritev) },
   { name: 'preadv2', status: P, args: ['fd', 'ptr', 'int', 'off', 'off', 'hex'], handler: rwv(SYS.preadv2) },
   { name: 'pwritev2', status: P, args: ['fd', 'ptr', 'int', 'off', 'off', 'hex'], handler: rwv(SYS.pwritev2) },
-  { name: 'open', status: P, args: ['str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, AT_FDCWD, a[0]!, int(a[1]!), a[2]!) },
-  { name: 'openat', status: P, args: ['dirfd', 'str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, a[0]!, a[1]!, int(a[2]!), a[3]!) },
+  { name: 'open', status: P, args: ['str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, AT_FDCWD, a[0]!, int(a[1]!), a[2]!), notes: 'as openat' },
+  { name: 'openat', status: P, args: ['dirfd', 'str', 'oflags', 'mode'], ret: 'fd', handler: (p, a) => openat(p, a[0]!, a[1]!, int(a[2]!), a[3]!),
+    notes: "/proc/self (and /proc/<pid>, thread-self, task/<tid>): maps, status, stat, statm, cmdline, environ, auxv, limits, comm, fdinfo/N are generated from the payload's state (read-only sealed memfds)" },
   { name: 'creat', status: P, args: ['str', 'mode'], ret: 'fd', handler: (p, a) => openat(p, AT_FDCWD, a[0]!, O.CREAT | O.WRONLY | O.TRUNC, a[1]!) },
   { name: 'close', status: 'emulated', args: ['fd'], handler: (p, a) => p.fds.close(int(a[0]!)), notes: 'closes the guest descriptor and the host descriptor behind it' },
   { name: 'lseek', status: P, args: ['fd', 'off', 'whence'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.lseek, h, a[1]!, a[2]!); } },
@@ -265,7 +269,7 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'lstat', status: P, args: ['str', 'ptr'], handler: (p, a) => fstatat(p, AT_FDCWD, a[0]!, a[1]!, AT_SYMLINK_NOFOLLOW) },
   { name: 'newfstatat', status: P, args: ['dirfd', 'str', 'ptr', 'atflags'], handler: (p, a) => fstatat(p, a[0]!, a[1]!, a[2]!, int(a[3]!)) },
   { name: 'statx', status: P, args: ['dirfd', 'str', 'atflags', 'hex', 'ptr'], handler: (p, a) => {
-    const path = hostPath(p, a[1]!); if (typeof path === 'number') return path;
+    const path = hostPathAt(p, a[0]!, a[1]!, (int(a[2]!) & AT_SYMLINK_NOFOLLOW) !== 0); if (typeof path === 'number') return path;
     const b = p.hostPtr(a[4]!, STATX_SIZE); if (b < 0) return EFAULT;
     return sys(SYS.statx, hostDirFd(p, a[0]!), addr(path), a[2]!, a[3]!, b);
   } },
@@ -277,8 +281,9 @@ export const fsSyscalls: SyscallDef[] = [
     const h = hostFd(p, a[0]!); if (h < 0) return EBADF;
     const b = p.hostPtr(a[1]!, 120); return b < 0 ? EFAULT : sys(SYS.fstatfs, h, b);
   } },
-  { name: 'getdents64', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.getdents64) },
-  { name: 'getdents', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.getdents) },
+  { name: 'getdents64', status: P, args: ['fd', 'ptr', 'size'], handler: (p, a) => procGetdents(p, int(a[0]!), a[1]!, a[2]!, false) ?? rw(SYS.getdents64)(p, a),
+    notes: '/proc/self/fd, /proc/self/fdinfo and /proc/self/task list the payload\'s descriptors and threads' },
+  { name: 'getdents', status: P, args: ['fd', 'ptr', 'size'], handler: (p, a) => procGetdents(p, int(a[0]!), a[1]!, a[2]!, true) ?? rw(SYS.getdents)(p, a) },
   { name: 'fcntl', status: 'partial', args: ['fd', 'fcntl', 'hex'], handler: fcntl, notes: 'F_DUPFD/F_GETFD/F_SETFD on guest descriptors; locks, flags, pipe size, seals, owner passed through; others EINVAL' },
   { name: 'dup', status: 'emulated', args: ['fd'], ret: 'fd', handler: (p, a) => {
     const h = hostFd(p, a[0]!); if (h < 0) return EBADF;
@@ -298,10 +303,10 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!), notes: 'a host pipe; O_CLOEXEC kept per guest descriptor, O_NONBLOCK and O_DIRECT (packet mode) passed to the host' },
   { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; others ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
-  { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true) },
-  { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true) },
-  { name: 'readlink', status: 'emulated', args: ['str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, AT_FDCWD, a[0]!, a[1]!, a[2]!), notes: '/proc/self/exe names the payload' },
-  { name: 'readlinkat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, a[0]!, a[1]!, a[2]!, a[3]!), notes: '/proc/self/exe names the payload' },
+  { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true, true) },
+  { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true, true) },
+  { name: 'readlink', status: 'emulated', args: ['str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, AT_FDCWD, a[0]!, a[1]!, a[2]!), notes: '/proc/self/exe names the payload, /proc/self/fd/N the target of guest fd N' },
+  { name: 'readlinkat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, a[0]!, a[1]!, a[2]!, a[3]!), notes: '/proc/self/exe names the payload, /proc/self/fd/N the target of guest fd N' },
   { name: 'getcwd', status: P, args: ['ptr', 'size'], handler: (p, a) => { const b = p.hostPtr(a[0]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.getcwd, b, a[1]!); } },
   { name: 'chdir', status: P, args: ['str'], handler: atPath(SYS.chdir, false) },
   { name: 'fchdir', status: P, args: ['fd'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.fchdir, h); } },

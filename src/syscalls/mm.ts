@@ -6,17 +6,22 @@ import { E } from '../host/errno.js';
 import { int, type SyscallDef } from './types.js';
 import { EBADF, EINVAL } from './args.js';
 import { MONITOR_BASE, PAGE_SIZE } from '../vm/layout.js';
+import { fileIdOfFd, hostReadlink } from '../km/procfiles.js';
+import type { FileId } from '../km/addrspace.js';
 
 export const mmSyscalls: SyscallDef[] = [
   { name: 'brk', status: 'emulated', args: ['hex'], ret: 'hex', handler: (p, a) => p.as.brk(a[0]!) },
   { name: 'mmap', status: 'emulated', args: ['hex', 'size', 'prot', 'mapflags', 'fd', 'off'], ret: 'hex', handler: (p, a) => {
     const flags = int(a[3]!);
-    let hfd = -1;
+    let hfd = -1, name = '', file: FileId | undefined;
     if (!(flags & MAP.ANONYMOUS)) {
       hfd = p.fds.get(int(a[4]!));
       if (hfd < 0) return EBADF;
+      // what /proc/self/maps shows for it: the file's path, device and inode
+      name = hostReadlink(`/proc/self/fd/${hfd}`) ?? '';
+      file = fileIdOfFd(hfd);
     }
-    return p.as.mmap(a[0]!, a[1]!, int(a[2]!), flags, hfd, a[5]!);
+    return p.as.mmap(a[0]!, a[1]!, int(a[2]!), flags, hfd, a[5]!, name, file);
   }, notes: 'anonymous private/shared, file-backed private/shared, hints, MAP_FIXED, MAP_FIXED_NOREPLACE; memory counted against --mem-limit' },
   { name: 'munmap', status: 'emulated', args: ['hex', 'size'], handler: (p, a) => p.as.munmap(a[0]!, a[1]!), notes: 'pages go back to the host' },
   { name: 'mprotect', status: 'emulated', args: ['hex', 'size', 'prot'], handler: (p, a) => p.as.mprotect(a[0]!, a[1]!, int(a[2]!)), notes: 'PROT_EXEC enforced with the NX bit when the CPU has it' },

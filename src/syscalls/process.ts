@@ -81,12 +81,16 @@ function prctl(p: Process, op: number, a2: number): number {
   switch (op) {
     case PR.SET_NAME: {
       const s = p.readCString(a2, 16);
-      if (typeof s === 'number') { const b = p.readBytes(a2, 16); if (!b) return EFAULT; p.comm = Buffer.from(b).toString('latin1', 0, 15); return 0; }
-      p.comm = s.subarray(0, Math.min(15, s.length - 1)).toString('latin1');
+      let name: string;
+      if (typeof s === 'number') { const b = p.readBytes(a2, 16); if (!b) return EFAULT; name = Buffer.from(b).toString('latin1', 0, 15); }
+      else name = s.subarray(0, Math.min(15, s.length - 1)).toString('latin1');
+      // the calling thread's name; the main thread's is also the process's (/proc/self/comm)
+      p.cur.comm = name;
+      if (p.cur.tid === p.pid) p.comm = name;
       return 0;
     }
     case PR.GET_NAME: {
-      const out = Buffer.alloc(16); out.write(p.comm, 'latin1');
+      const out = Buffer.alloc(16); out.write(p.cur.comm, 'latin1');
       return p.writeBytes(a2, out) ? 0 : EFAULT;
     }
     case PR.SET_PDEATHSIG: if (a2 < 0 || a2 > 64) return EINVAL; p.pdeathsig = a2; return 0;
