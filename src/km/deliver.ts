@@ -34,6 +34,15 @@ export function mirrorDisposition(sig: number, handler: number): void {
   native.signalDisposition(sig, handler === SIG_DFL ? 0 : handler === SIG_IGN ? 1 : 2);
 }
 
+/**
+ * At start every standard signal the payload may be sent gets the host disposition of the payload's
+ * (default) action: node installs handlers of its own (SIGUSR1 starts its inspector), which a
+ * payload must never trigger. Real-time signals are left alone (km's kick signal is one).
+ */
+export function mirrorInitialDispositions(): void {
+  for (let sig = 1; sig < 32; sig++) mirrorDisposition(sig, SIG_DFL);
+}
+
 /** Moves signals the host caught for the payload into its pending set. */
 export function takeHostSignals(p: Process): boolean {
   const m = native.signalTake();

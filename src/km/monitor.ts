@@ -11,6 +11,7 @@ import { AT, buildInitialStack } from '../elf/stack.js';
 import { Process, type MonitorOptions } from './process.js';
 import { MonitorError } from './exit.js';
 import { Scheduler } from './scheduler.js';
+import { mirrorInitialDispositions } from './deliver.js';
 import { fileIdOf } from './procfiles.js';
 import type { Thread } from './thread.js';
 
@@ -31,6 +32,7 @@ export interface PayloadSpec {
 const SIGFRAME_OVERHEAD = 944;
 
 export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine: Machine; proc: Process; main: Thread } {
+  mirrorInitialDispositions();
   const machine = new Machine(opts.devicePath);
   const proc = new Process(machine, opts, spec.exePath, spec.argv, spec.envp);
   const { as } = proc;
