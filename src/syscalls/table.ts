@@ -11,6 +11,7 @@ import { signalSyscalls } from './signal.js';
 import { threadSyscalls } from './thread.js';
 import { timerSyscalls } from './timers.js';
 import { eventSyscalls } from './events.js';
+import { netSyscalls } from './net.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -22,6 +23,7 @@ const families: Record<string, SyscallDef[]> = {
   'threads': threadSyscalls,
   'timers': timerSyscalls,
   'events': eventSyscalls,
+  'sockets': netSyscalls,
 };
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }

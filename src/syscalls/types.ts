@@ -9,7 +9,8 @@ export type Status = 'passthrough' | 'emulated' | 'partial' | 'unsupported';
 
 /** How trace output decodes an argument. */
 export type ArgKind = 'int' | 'uint' | 'hex' | 'fd' | 'dirfd' | 'ptr' | 'str' | 'size' | 'off' | 'oflags'
-  | 'mode' | 'prot' | 'mapflags' | 'signal' | 'clock' | 'whence' | 'atflags' | 'ioctl' | 'fcntl' | 'code';
+  | 'mode' | 'prot' | 'mapflags' | 'signal' | 'clock' | 'whence' | 'atflags' | 'ioctl' | 'fcntl' | 'code'
+  | 'family' | 'socktype' | 'sockaddr';
 
 /** Handler arguments: the six syscall registers as signed 64-bit values (exact below 2^53). */
 export type Args = Float64Array;

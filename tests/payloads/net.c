@@ -1,0 +1,422 @@
+/* Sockets on loopback, single-threaded and deterministic (connect to a listening loopback socket
+ * completes from the backlog before accept): TCP over 127.0.0.1 and ::1 with send/recv and
+ * sendmsg/recvmsg over several iovecs, UDP sendto/recvfrom and sendmmsg/recvmmsg, UNIX stream
+ * sockets at a path and in the abstract namespace, descriptor passing and credentials over a
+ * socketpair, socket options, shutdown, and the usual errors. Ports and pids are never printed,
+ * only compared. */
+#include "common.h"
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* an address nothing is mapped at; volatile so the compiler does not see through it */
+static void *volatile bad_ptr = (void *)1;
+#define BAD bad_ptr
+
+static const char *famname(int f) {
+  return f == AF_INET ? "AF_INET" : f == AF_INET6 ? "AF_INET6" : f == AF_UNIX ? "AF_UNIX" : "other";
+}
+
+static int port_of(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET) return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+  if (ss->ss_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+  return -1;
+}
+
+static socklen_t loopback(int fam, struct sockaddr_storage *ss, int port) {
+  memset(ss, 0, sizeof *ss);
+  if (fam == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET; a->sin_port = htons(port); a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sizeof *a;
+  }
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+  a->sin6_family = AF_INET6; a->sin6_port = htons(port); a->sin6_addr = in6addr_loopback;
+  return sizeof *a;
+}
+
+static int readable(int fd, int ms) {
+  struct pollfd p = { fd, POLLIN, 0 };
+  return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* reads exactly n bytes (stream sockets may split) */
+static int read_all(int fd, char *buf, int n) {
+  int got = 0;
+  while (got < n) {
+    if (!readable(fd, 5000)) return -1;
+    ssize_t r = recv(fd, buf + got, n - got, 0);
+    if (r <= 0) return -1;
+    got += r;
+  }
+  return got;
+}
+
+static void tcp(int fam) {
+  char tag[64];
+  printf("-- tcp %s\n", famname(fam));
+  int s = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  check("socket", s >= 0);
+  check("SOCK_CLOEXEC gives FD_CLOEXEC", fcntl(s, F_GETFD) == FD_CLOEXEC);
+  int one = 1, v = 0;
+  socklen_t vl = sizeof v;
+  check("SO_REUSEADDR set", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
+  check("SO_REUSEADDR get", getsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, &vl) == 0 && v != 0 && vl == sizeof v);
+  struct sockaddr_storage sa, ca, pa, tmp;
+  socklen_t sl = loopback(fam, &sa, 0), l;
+  check("bind port 0", bind(s, (struct sockaddr *)&sa, sl) == 0);
+  l = sizeof sa;
+  check("getsockname", getsockname(s, (struct sockaddr *)&sa, &l) == 0 && l == sl);
+  printf("bound family %s, port assigned: %s\n", famname(sa.ss_family), port_of(&sa) > 0 ? "yes" : "no");
+  int port = port_of(&sa);
+  check("listen", listen(s, 4) == 0);
+  check("listening socket not readable yet", !readable(s, 0));
+  int c = socket(fam, SOCK_STREAM, 0);
+  check("connect", connect(c, (struct sockaddr *)&sa, sl) == 0);
+  check("poll on listening socket: POLLIN", readable(s, 5000));
+  l = sizeof pa;
+  int a = accept4(s, (struct sockaddr *)&pa, &l, SOCK_NONBLOCK);
+  check("accept4", a >= 0);
+  check("accepted fd is not close-on-exec", fcntl(a, F_GETFD) == 0);
+  check("SOCK_NONBLOCK gives O_NONBLOCK", (fcntl(a, F_GETFL) & O_NONBLOCK) != 0);
+  printf("peer address family %s, length matches: %s\n", famname(pa.ss_family), l == sl ? "yes" : "no");
+  l = sizeof ca;
+  check("client getsockname", getsockname(c, (struct sockaddr *)&ca, &l) == 0);
+  check("peer port from accept == client's own port", port_of(&pa) == port_of(&ca));
+  l = sizeof tmp;
+  check("client getpeername port == server port", getpeername(c, (struct sockaddr *)&tmp, &l) == 0 && port_of(&tmp) == port);
+  l = sizeof tmp;
+  check("accepted getsockname port == server port", getsockname(a, (struct sockaddr *)&tmp, &l) == 0 && port_of(&tmp) == port);
+  l = 4; /* a short buffer: truncated, real length reported */
+  check("getsockname short buffer reports full length", getsockname(a, (struct sockaddr *)&tmp, &l) == 0 && l == sl);
+
+  check("TCP_NODELAY set", setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0);
+  v = 0; vl = sizeof v;
+  check("TCP_NODELAY get", getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v == 1);
+
+  char buf[64];
+  result("send hello", send(c, "hello", 5, 0));
+  memset(buf, 0, sizeof buf);
+  check("recv hello", read_all(a, buf, 5) == 5 && memcmp(buf, "hello", 5) == 0);
+  errno = 0;
+  expect_err("recv on empty nonblocking socket", recv(a, buf, sizeof buf, 0), EAGAIN);
+  int nread = -1;
+  result("send 3 bytes", send(c, "abc", 3, 0));
+  readable(a, 5000);
+  check("FIONREAD", ioctl(a, FIONREAD, &nread) == 0 && nread == 3);
+  check("recv abc", read_all(a, buf, 3) == 3);
+
+  struct iovec out[3] = { { "one,", 4 }, { "two,", 4 }, { "three", 5 } };
+  struct msghdr m = { 0 };
+  m.msg_iov = out; m.msg_iovlen = 3;
+  result("sendmsg 3 iovecs", sendmsg(a, &m, 0));
+  char b1[6], b2[20];
+  memset(b1, 0, sizeof b1); memset(b2, 0, sizeof b2);
+  int got = 0;
+  while (got < 13) {
+    struct iovec in[2] = { { b1, 5 }, { b2, 19 } };
+    /* continue where the last piece ended */
+    if (got >= 5) { in[0].iov_base = b2 + (got - 5); in[0].iov_len = 19 - (got - 5); }
+    else { in[0].iov_base = b1 + got; in[0].iov_len = 5 - got; }
+    struct msghdr r = { 0 };
+    r.msg_iov = in; r.msg_iovlen = got >= 5 ? 1 : 2;
+    if (!readable(c, 5000)) break;
+    ssize_t n = recvmsg(c, &r, 0);
+    if (n <= 0) break;
+    if (got == 0) check("recvmsg flags 0, namelen 0", r.msg_flags == 0 && r.msg_namelen == 0);
+    got += n;
+  }
+  printf("recvmsg 2 iovecs: '%.5s' '%s' (%d bytes)\n", b1, b2, got);
+
+  check("shutdown(SHUT_WR)", shutdown(c, SHUT_WR) == 0);
+  check("peer readable after shutdown", readable(a, 5000));
+  result("peer reads EOF", recv(a, buf, sizeof buf, 0));
+  expect_err("send after SHUT_WR", send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
+  result("other direction still works", send(a, "back", 4, 0));
+  check("read back", read_all(c, buf, 4) == 4 && memcmp(buf, "back", 4) == 0);
+
+  errno = 0;
+  snprintf(tag, sizeof tag, "accept on non-listening socket");
+  expect_err(tag, accept(c, NULL, NULL), EINVAL);
+  close(a); close(c); close(s);
+
+  /* a port nobody listens on: bind one, note it, close it */
+  int t = socket(fam, SOCK_STREAM, 0);
+  sl = loopback(fam, &tmp, 0);
+  bind(t, (struct sockaddr *)&tmp, sl);
+  l = sizeof tmp;
+  getsockname(t, (struct sockaddr *)&tmp, &l);
+  close(t);
+  t = socket(fam, SOCK_STREAM, 0);
+  expect_err("connect to a closed port", connect(t, (struct sockaddr *)&tmp, l), ECONNREFUSED);
+  close(t);
+}
+
+static void udp(int fam) {
+  printf("-- udp %s\n", famname(fam));
+  int u1 = socket(fam, SOCK_DGRAM, 0), u2 = socket(fam, SOCK_DGRAM, 0);
+  struct sockaddr_storage a1, a2, from;
+  socklen_t l1 = loopback(fam, &a1, 0), l2 = loopback(fam, &a2, 0), fl;
+  check("bind both", bind(u1, (struct sockaddr *)&a1, l1) == 0 && bind(u2, (struct sockaddr *)&a2, l2) == 0);
+  getsockname(u1, (struct sockaddr *)&a1, &l1);
+  getsockname(u2, (struct sockaddr *)&a2, &l2);
+  int rcv = 65536, got = 0;
+  socklen_t gl = sizeof got;
+  check("SO_RCVBUF set", setsockopt(u1, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) == 0);
+  check("SO_RCVBUF get", getsockopt(u1, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0);
+  printf("SO_RCVBUF >= requested: %s\n", got >= rcv ? "yes" : "no");
+
+  result("sendto", sendto(u2, "datagram", 8, 0, (struct sockaddr *)&a1, l1));
+  char buf[64] = { 0 };
+  fl = sizeof from;
+  readable(u1, 5000);
+  result("recvfrom", recvfrom(u1, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl));
+  printf("payload '%s', sender family %s, sender port matches: %s, length matches: %s\n", buf, famname(from.ss_family),
+         port_of(&from) == port_of(&a2) ? "yes" : "no", fl == l2 ? "yes" : "no");
+
+  /* three datagrams at once each way */
+  struct mmsghdr mm[3];
+  struct iovec iv[3];
+  const char *words[3] = { "alpha", "beta", "gamma!" };
+  memset(mm, 0, sizeof mm);
+  for (int i = 0; i < 3; i++) {
+    iv[i].iov_base = (void *)words[i]; iv[i].iov_len = strlen(words[i]);
+    mm[i].msg_hdr.msg_iov = &iv[i]; mm[i].msg_hdr.msg_iovlen = 1;
+    mm[i].msg_hdr.msg_name = &a1; mm[i].msg_hdr.msg_namelen = l1;
+  }
+  result("sendmmsg", sendmmsg(u2, mm, 3, 0));
+  printf("sendmmsg msg_len: %u %u %u\n", mm[0].msg_len, mm[1].msg_len, mm[2].msg_len);
+  char rb[3][16];
+  struct sockaddr_storage names[3];
+  memset(mm, 0, sizeof mm); memset(rb, 0, sizeof rb);
+  for (int i = 0; i < 3; i++) {
+    iv[i].iov_base = rb[i]; iv[i].iov_len = sizeof rb[i] - 1;
+    mm[i].msg_hdr.msg_iov = &iv[i]; mm[i].msg_hdr.msg_iovlen = 1;
+    mm[i].msg_hdr.msg_name = &names[i]; mm[i].msg_hdr.msg_namelen = sizeof names[i];
+  }
+  readable(u1, 5000);
+  result("recvmmsg", recvmmsg(u1, mm, 3, 0, NULL));
+  for (int i = 0; i < 3; i++)
+    printf("  #%d len %u '%s' from port matches: %s, namelen matches: %s\n", i, mm[i].msg_len, rb[i],
+           port_of(&names[i]) == port_of(&a2) ? "yes" : "no", mm[i].msg_hdr.msg_namelen == l2 ? "yes" : "no");
+  struct timespec ts = { 0, 1000000 };
+  expect_err("recvmmsg with nothing queued, 1 ms timeout, nonblocking", recvmmsg(u1, mm, 3, MSG_DONTWAIT, &ts), EAGAIN);
+  close(u1); close(u2);
+}
+
+static void unix_stream(int abstract) {
+  printf("-- unix stream %s\n", abstract ? "abstract" : "path");
+  struct sockaddr_un su = { 0 }, got = { 0 };
+  su.sun_family = AF_UNIX;
+  socklen_t sl;
+  if (abstract) {
+    int n = snprintf(su.sun_path + 1, sizeof su.sun_path - 1, "km-net-test-%d", (int)getpid());
+    sl = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+  } else {
+    strcpy(su.sun_path, "net.sock");
+    sl = offsetof(struct sockaddr_un, sun_path) + strlen(su.sun_path) + 1;
+  }
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  check("bind", bind(s, (struct sockaddr *)&su, sl) == 0);
+  check("listen", listen(s, 2) == 0);
+  socklen_t l = sizeof got;
+  check("getsockname gives the bound name", getsockname(s, (struct sockaddr *)&got, &l) == 0 && l == sl && memcmp(&got, &su, sl) == 0);
+  if (!abstract) check("socket file exists", access("net.sock", F_OK) == 0);
+  int c = socket(AF_UNIX, SOCK_STREAM, 0);
+  check("connect", connect(c, (struct sockaddr *)&su, sl) == 0);
+  int a = accept(s, NULL, NULL);
+  check("accept", a >= 0);
+  memset(&got, 0, sizeof got); l = sizeof got;
+  check("getpeername of client is the server's name", getpeername(c, (struct sockaddr *)&got, &l) == 0 && l == sl && memcmp(&got, &su, sl) == 0);
+  char buf[16] = { 0 };
+  result("write", write(c, "unix!", 5));
+  check("read", read_all(a, buf, 5) == 5 && strcmp(buf, "unix!") == 0);
+  close(a); close(c); close(s);
+  if (!abstract) check("unlink socket file", unlink("net.sock") == 0);
+}
+
+/* sends `n` fds with one data byte over socket sk */
+static ssize_t send_fds(int sk, const int *fds, int n) {
+  char ctl[CMSG_SPACE(4 * 4)];
+  memset(ctl, 0, sizeof ctl);
+  struct iovec iv = { "F", 1 };
+  struct msghdr m = { 0 };
+  m.msg_iov = &iv; m.msg_iovlen = 1;
+  m.msg_control = ctl; m.msg_controllen = CMSG_SPACE(n * sizeof(int));
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+  memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+  return sendmsg(sk, &m, 0);
+}
+
+static void pass_fds(void) {
+  printf("-- socketpair and SCM_RIGHTS\n");
+  int f = open("data.txt", O_CREAT | O_RDWR | O_TRUNC, 0644);
+  write(f, "contents of data.txt", 20);
+  lseek(f, 0, SEEK_SET);
+  int sv[2];
+  check("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  result("sendmsg SCM_RIGHTS", send_fds(sv[0], &f, 1));
+  char ctl[CMSG_SPACE(sizeof(int))], c;
+  struct iovec iv = { &c, 1 };
+  struct msghdr m = { 0 };
+  m.msg_iov = &iv; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+  result("recvmsg", recvmsg(sv[1], &m, MSG_CMSG_CLOEXEC));
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  int rfd = -1;
+  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+    memcpy(&rfd, CMSG_DATA(cm), sizeof rfd);
+  check("one descriptor received", rfd >= 0);
+  check("received fd is new", rfd != f && rfd != sv[0] && rfd != sv[1]);
+  printf("msg_controllen %zu, flags %d\n", (size_t)m.msg_controllen, m.msg_flags);
+  check("MSG_CMSG_CLOEXEC gives FD_CLOEXEC", fcntl(rfd, F_GETFD) == FD_CLOEXEC);
+  char buf[32] = { 0 };
+  result("read through received fd", read(rfd, buf, sizeof buf - 1));
+  printf("read: '%s'\n", buf);
+  close(rfd);
+
+  /* three descriptors, room for one: the rest is dropped and MSG_CTRUNC set */
+  int three[3] = { f, sv[0], f };
+  result("sendmsg three fds", send_fds(sv[0], three, 3));
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iv; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+  result("recvmsg with room for one", recvmsg(sv[1], &m, 0));
+  cm = CMSG_FIRSTHDR(&m);
+  printf("MSG_CTRUNC: %s, descriptors in message: %d\n", (m.msg_flags & MSG_CTRUNC) ? "yes" : "no",
+         cm ? (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0);
+  if (cm) { memcpy(&rfd, CMSG_DATA(cm), sizeof rfd); check("received fd without MSG_CMSG_CLOEXEC", fcntl(rfd, F_GETFD) == 0); close(rfd); }
+  int next = dup(0);
+  printf("next free fd is the one after the received one: %s\n", next == rfd ? "yes" : "no");
+  close(next);
+
+  int badfd = 999;
+  expect_err("sendmsg SCM_RIGHTS with a closed fd", send_fds(sv[0], &badfd, 1), EBADF);
+  close(sv[0]); close(sv[1]); close(f);
+  unlink("data.txt");
+}
+
+static void credentials(void) {
+  printf("-- SCM_CREDENTIALS\n");
+  int sv[2], one = 1;
+  check("socketpair dgram", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+  check("SO_PASSCRED", setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0);
+  for (int explicit = 0; explicit < 2; explicit++) {
+    char ctl[CMSG_SPACE(sizeof(struct ucred))];
+    struct iovec iv = { "c", 1 };
+    struct msghdr m = { 0 };
+    m.msg_iov = &iv; m.msg_iovlen = 1;
+    if (explicit) {
+      memset(ctl, 0, sizeof ctl);
+      m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+      struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+      cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_CREDENTIALS; cm->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+      struct ucred u = { getpid(), getuid(), getgid() };
+      memcpy(CMSG_DATA(cm), &u, sizeof u);
+    }
+    result(explicit ? "sendmsg with own credentials" : "sendmsg", sendmsg(sv[0], &m, 0));
+    char c;
+    struct iovec ri = { &c, 1 };
+    struct msghdr r = { 0 };
+    r.msg_iov = &ri; r.msg_iovlen = 1; r.msg_control = ctl; r.msg_controllen = sizeof ctl;
+    result("recvmsg", recvmsg(sv[1], &r, 0));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&r);
+    struct ucred u = { 0 };
+    int ok = cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS;
+    if (ok) memcpy(&u, CMSG_DATA(cm), sizeof u);
+    printf("credentials received: %s, pid == getpid(): %s, uid == getuid(): %s\n", ok ? "yes" : "no",
+           u.pid == getpid() ? "yes" : "no", u.uid == getuid() ? "yes" : "no");
+  }
+  struct ucred pc;
+  socklen_t pl = sizeof pc;
+  check("SO_PEERCRED pid == getpid()", getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &pc, &pl) == 0 && pc.pid == getpid());
+  close(sv[0]); close(sv[1]);
+}
+
+static void errors(void) {
+  printf("-- errors\n");
+  struct sockaddr_in sa = { 0 };
+  sa.sin_family = AF_INET; sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t l = sizeof sa;
+  int f = open(".", O_RDONLY | O_DIRECTORY);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  int v = 0;
+  char buf[8];
+  expect_err("send on fd -1", send(-1, "x", 1, 0), EBADF);
+  expect_err("bind on closed fd", bind(999, (struct sockaddr *)&sa, l), EBADF);
+  expect_err("getsockname on a directory fd", getsockname(f, (struct sockaddr *)&sa, &l), ENOTSOCK);
+  expect_err("listen on a directory fd", listen(f, 1), ENOTSOCK);
+  expect_err("socket bad family", socket(12345, SOCK_STREAM, 0), EAFNOSUPPORT);
+  expect_err("socket bad type flags", socket(AF_INET, SOCK_STREAM | 0x100000, 0), EINVAL);
+  expect_err("socketpair bad sv", socketpair(AF_UNIX, SOCK_STREAM, 0, BAD), EFAULT);
+  expect_err("bind bad address pointer", bind(s, BAD, sizeof sa), EFAULT);
+  expect_err("bind address too long", bind(s, (struct sockaddr *)&sa, 200), EINVAL);
+  expect_err("connect bad address pointer", connect(s, BAD, sizeof sa), EFAULT);
+  expect_err("getsockname bad addrlen pointer", getsockname(s, (struct sockaddr *)&sa, BAD), EFAULT);
+  l = sizeof sa;
+  expect_err("getsockname bad address pointer", getsockname(s, BAD, &l), EFAULT);
+  l = (socklen_t)-1;
+  expect_err("getsockname negative addrlen", getsockname(s, (struct sockaddr *)&sa, &l), EINVAL);
+  expect_err("getsockopt NULL optlen", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, NULL), EFAULT);
+  socklen_t ol = sizeof v;
+  expect_err("getsockopt bad optval", getsockopt(s, SOL_SOCKET, SO_TYPE, BAD, &ol), EFAULT);
+  expect_err("setsockopt negative optlen", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, -1), EINVAL);
+  expect_err("setsockopt bad optval", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, BAD, sizeof v), EFAULT);
+  expect_err("getsockopt unknown option", getsockopt(s, SOL_SOCKET, 12345, &v, &ol), ENOPROTOOPT);
+  ol = sizeof v;
+  check("getsockopt SO_TYPE", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &ol) == 0 && v == SOCK_DGRAM);
+  struct sockaddr_in self;
+  socklen_t sl = sizeof self;
+  bind(s, (struct sockaddr *)&sa, sizeof sa);
+  getsockname(s, (struct sockaddr *)&self, &sl);
+  expect_err("sendto bad buffer", sendto(s, BAD, 4, 0, (struct sockaddr *)&self, sl), EFAULT);
+  expect_err("recvfrom nonblocking, nothing queued", recvfrom(s, buf, sizeof buf, MSG_DONTWAIT, NULL, NULL), EAGAIN);
+  /* raw calls: musl copies the msghdr in user space first */
+  expect_err("recvmsg bad msghdr", syscall(SYS_recvmsg, s, BAD, MSG_DONTWAIT), EFAULT);
+  expect_err("sendmsg bad msghdr", syscall(SYS_sendmsg, s, BAD, 0), EFAULT);
+  struct iovec iv = { BAD, 4 };
+  struct msghdr m = { 0 };
+  m.msg_name = &self; m.msg_namelen = sl; m.msg_iov = &iv; m.msg_iovlen = 1;
+  expect_err("sendmsg bad iovec buffer", sendmsg(s, &m, 0), EFAULT);
+  m.msg_iov = BAD;
+  expect_err("sendmsg bad iovec array", sendmsg(s, &m, 0), EFAULT);
+  m.msg_iovlen = 2000;
+  expect_err("sendmsg too many iovecs", sendmsg(s, &m, 0), EMSGSIZE);
+  m.msg_iov = &iv; m.msg_iovlen = 1; iv.iov_base = buf;
+  m.msg_control = BAD; m.msg_controllen = 32;
+  expect_err("sendmsg bad control pointer", syscall(SYS_sendmsg, s, &m, 0), EFAULT);
+  char ctl[32] = { 0 };
+  struct cmsghdr *cm = (struct cmsghdr *)ctl;
+  cm->cmsg_len = 100; cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS;
+  m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+  expect_err("sendmsg cmsg_len beyond the control area", sendmsg(s, &m, 0), EINVAL);
+  expect_err("shutdown unconnected", shutdown(s, SHUT_RDWR), ENOTCONN);
+  expect_err("shutdown bad how", shutdown(s, 7), EINVAL);
+  int t = socket(AF_INET, SOCK_STREAM, 0);
+  expect_err("accept4 bad flags", accept4(t, NULL, NULL, 0x1234), EINVAL);
+  expect_err("accept on unbound stream socket", accept(t, NULL, NULL), EINVAL);
+  expect_err("send on unconnected stream socket", send(t, "x", 1, MSG_NOSIGNAL), EPIPE);
+  close(t); close(s); close(f);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  tcp(AF_INET);
+  tcp(AF_INET6);
+  udp(AF_INET);
+  udp(AF_INET6);
+  unix_stream(0);
+  unix_stream(1);
+  pass_fds();
+  credentials();
+  errors();
+  return finish();
+}
