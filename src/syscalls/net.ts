@@ -34,6 +34,7 @@ const SEND_CONTROL_MAX = 1024 * 1024;
 const RECVMMSG_MAX = 65536;
 
 const MSG_CTRUNC = 0x8;
+const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 
 /** struct msghdr (56 bytes) and struct mmsghdr (msghdr + msg_len, 64 bytes) */
@@ -443,7 +444,10 @@ function getsockopt(p: Process, a: Args): number {
 // ---- the table entries of this family ----
 
 const P = 'passthrough' as const;
-export const netSyscalls: SyscallDef[] = [
+/** SIGPIPE with EPIPE: only sends without MSG_NOSIGNAL (flags in argument i) */
+const sendSigpipe = (i: number) => (a: Args): boolean => (int(a[i]!) & MSG_NOSIGNAL) === 0;
+const noSigpipe = (): boolean => false;
+const defs: SyscallDef[] = [
   { name: 'socket', status: P, args: ['family', 'socktype', 'int'], ret: 'fd', handler: socket, notes: 'host socket behind a guest descriptor; AF_RDS refused (its RDMA messages carry addresses)' },
   { name: 'socketpair', status: P, args: ['family', 'socktype', 'int', 'ptr'], handler: socketpair },
   { name: 'bind', status: P, args: ['fd', 'sockaddr', 'int'], handler: (p, a) => { const h = sock(p, a[0]!); return h < 0 ? h : sys(SYS.bind, h, inAddr(p, a[1]!, a[2]!), int(a[2]!)); } },
@@ -468,3 +472,8 @@ export const netSyscalls: SyscallDef[] = [
     notes: 'passed through; SO_PEERPIDFD gives a guest descriptor; ebtables entries, TCP_ZEROCOPY_RECEIVE and SCTP peeloff ENOPROTOOPT' },
   { name: 'shutdown', status: P, args: ['fd', 'int'], handler: (p, a) => { const h = sock(p, a[0]!); return h < 0 ? h : sys(SYS.shutdown, h, a[1]!); } },
 ];
+const SENDS: Partial<Record<string, number>> = { sendto: 3, sendmsg: 2, sendmmsg: 3 };
+export const netSyscalls: SyscallDef[] = defs.map((d) => {
+  const i = SENDS[d.name];
+  return { ...d, sigpipe: i === undefined ? noSigpipe : sendSigpipe(i) };
+});

@@ -24,6 +24,9 @@ export interface SyscallDef {
   handler?: Handler;
   /** how the result is printed in traces */
   ret?: 'int' | 'hex' | 'fd';
+  /** whether an EPIPE result also raises SIGPIPE, as writes do (default: yes); sockets say no
+   * for MSG_NOSIGNAL and for calls that do not write */
+  sigpipe?: (a: Args) => boolean;
   notes?: string;
 }
 
