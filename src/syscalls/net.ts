@@ -271,7 +271,10 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   // receiving: a host area of the guest's size, so the kernel truncates (MSG_CTRUNC, surplus
   // descriptors never installed) exactly where Linux would
   const n = Math.min(clen, RECV_CONTROL_MAX);
-  if (!p.as.canWrite(control, n)) {
+  if (control === 0) {
+    // Linux reports MSG_CTRUNC for a NULL control area instead of failing
+    wr64(hdr, o + MH.control, 0);
+  } else if (!p.as.canWrite(control, n)) {
     wr64(hdr, o + MH.control, KERNEL_EFAULT);
   } else {
     plan.ctl = Buffer.alloc(n);

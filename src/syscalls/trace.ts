@@ -82,7 +82,7 @@ function decode(p: Process, kind: ArgKind, v: number): string {
     case 'socktype': {
       const t = SOCKTYPES[v & 0xf] ?? String(v & 0xf);
       const rest = flagNames(v & ~0xf, [[0o4000, 'SOCK_NONBLOCK'], [0o2000000, 'SOCK_CLOEXEC']], '');
-      return rest ? `${t}|${rest}` : t;
+      return !rest ? t : (v & 0xf) === 0 ? rest : `${t}|${rest}`;
     }
     case 'sockaddr': return sockaddr(p, v);
     default: return String(v);

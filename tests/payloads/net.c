@@ -4,7 +4,9 @@
  * sockets at a path and in the abstract namespace, descriptor passing and credentials over a
  * socketpair, socket options, shutdown, and the usual errors. Ports and pids are never printed,
  * only compared. */
+// build-flags: -pthread
 #include "common.h"
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -341,6 +343,100 @@ static void credentials(void) {
   close(sv[0]); close(sv[1]);
 }
 
+/* blocking calls made while another thread runs: accept, recv with MSG_WAITALL and recvmsg
+ * receiving a descriptor, each in a second thread */
+static int tsrv, tpair[2];
+static void *blocker(void *arg) {
+  (void)arg;
+  long ok = 0;
+  int a = accept(tsrv, NULL, NULL);
+  char buf[32] = { 0 };
+  if (a >= 0 && recv(a, buf, 5, MSG_WAITALL) == 5 && send(a, buf, 5, 0) == 5) ok |= 1;
+  char c, ctl[CMSG_SPACE(sizeof(int))];
+  struct iovec iv = { &c, 1 };
+  struct msghdr m = { 0 };
+  m.msg_iov = &iv; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+  if (recvmsg(tpair[1], &m, 0) == 1) {
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    int fd = -1;
+    if (cm && cm->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    memset(buf, 0, sizeof buf);
+    if (fd >= 0 && pread(fd, buf, 8, 0) == 8 && memcmp(buf, "threaded", 8) == 0) ok |= 2;
+    close(fd);
+  }
+  close(a);
+  return (void *)ok;
+}
+
+static void threaded(void) {
+  printf("-- blocking calls in a thread\n");
+  struct sockaddr_storage sa;
+  socklen_t sl = loopback(AF_INET, &sa, 0);
+  tsrv = socket(AF_INET, SOCK_STREAM, 0);
+  bind(tsrv, (struct sockaddr *)&sa, sl);
+  getsockname(tsrv, (struct sockaddr *)&sa, &sl);
+  listen(tsrv, 1);
+  socketpair(AF_UNIX, SOCK_STREAM, 0, tpair);
+  pthread_t t;
+  check("pthread_create", pthread_create(&t, NULL, blocker, NULL) == 0);
+  usleep(20000); /* most likely the thread is in accept now; the outcome is the same if not */
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  check("connect", connect(c, (struct sockaddr *)&sa, sl) == 0);
+  char buf[8] = { 0 };
+  result("send", send(c, "ping!", 5, 0));
+  result("recv echo (MSG_WAITALL)", recv(c, buf, 5, MSG_WAITALL));
+  printf("echo: '%s'\n", buf);
+  int f = open("threaded.txt", O_CREAT | O_RDWR | O_TRUNC, 0644);
+  write(f, "threaded", 8);
+  usleep(20000);
+  result("send fd to the thread", send_fds(tpair[0], &f, 1));
+  void *ok = NULL;
+  pthread_join(t, &ok);
+  printf("thread: accept+recv+send %s, recvmsg fd and read through it %s\n", ((long)ok & 1) ? "ok" : "FAIL",
+         ((long)ok & 2) ? "ok" : "FAIL");
+  if ((long)ok != 3) failures++;
+  close(f); unlink("threaded.txt");
+  close(c); close(tsrv); close(tpair[0]); close(tpair[1]);
+}
+
+/* a classic BPF socket filter: the program is behind a pointer in struct sock_fprog (declared
+ * here: musl's toolchain has no kernel headers) */
+struct cbpf_insn { unsigned short code; unsigned char jt, jf; unsigned int k; };
+struct cbpf_prog { unsigned short len; struct cbpf_insn *filter; };
+#ifndef SO_ATTACH_FILTER
+#define SO_ATTACH_FILTER 26
+#define SO_DETACH_FILTER 27
+#endif
+#ifndef SO_GET_FILTER
+#define SO_GET_FILTER SO_ATTACH_FILTER
+#endif
+#define CBPF_RET_K 0x06
+
+static void filters(void) {
+  printf("-- socket filters\n");
+  int u1 = socket(AF_INET, SOCK_DGRAM, 0), u2 = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_storage a1;
+  socklen_t l1 = loopback(AF_INET, &a1, 0);
+  bind(u1, (struct sockaddr *)&a1, l1);
+  getsockname(u1, (struct sockaddr *)&a1, &l1);
+  struct cbpf_insn drop[] = { { CBPF_RET_K, 0, 0, 0 } };
+  struct cbpf_prog prog = { 1, drop };
+  check("SO_ATTACH_FILTER drop-all", setsockopt(u1, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0);
+  struct cbpf_insn back[4];
+  socklen_t n = 4;
+  check("SO_GET_FILTER gives one instruction", getsockopt(u1, SOL_SOCKET, SO_GET_FILTER, back, &n) == 0 && n == 1);
+  sendto(u2, "dropped", 7, 0, (struct sockaddr *)&a1, l1);
+  char buf[16];
+  expect_err("datagram filtered out", recv(u1, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+  check("SO_DETACH_FILTER", setsockopt(u1, SOL_SOCKET, SO_DETACH_FILTER, &n, sizeof(int)) == 0);
+  sendto(u2, "kept", 4, 0, (struct sockaddr *)&a1, l1);
+  readable(u1, 5000);
+  result("datagram after detaching", recv(u1, buf, sizeof buf, MSG_DONTWAIT));
+  struct cbpf_prog badprog = { 1, BAD };
+  expect_err("SO_ATTACH_FILTER bad program pointer", setsockopt(u1, SOL_SOCKET, SO_ATTACH_FILTER, &badprog, sizeof badprog), EFAULT);
+  close(u1); close(u2);
+}
+
 static void errors(void) {
   printf("-- errors\n");
   struct sockaddr_in sa = { 0 };
@@ -417,6 +513,8 @@ int main(void) {
   unix_stream(1);
   pass_fds();
   credentials();
+  threaded();
+  filters();
   errors();
   return finish();
 }
