@@ -1,7 +1,8 @@
 // Sockets natively and under km (tests/payloads/net.c), all on loopback: TCP over IPv4 and IPv6,
 // UDP with sendto/recvfrom and sendmmsg/recvmmsg, UNIX stream sockets (path and abstract),
 // descriptor passing (SCM_RIGHTS, MSG_CTRUNC) and credentials over socketpairs, socket options,
-// blocking accept/recv/recvmsg in a second thread, a classic BPF socket filter, shutdown, and the errors bad descriptors, pointers and lengths give.
+// blocking accept/recv/recvmsg in a second thread, a classic BPF socket filter, interface ioctls,
+// shutdown, and the errors bad descriptors, pointers and lengths give.
 import assert from 'node:assert/strict';
 import { assertChecksPassed } from './lib/checks.js';
 import { definePayloadTests } from './lib/payload.js';
@@ -33,6 +34,7 @@ definePayloadTests({
       'thread: accept+recv+send ok, recvmsg fd and read through it ok',
       'datagram filtered out: -1 EAGAIN',
       'datagram after detaching: 4',
+      'SIOCGIFFLAGS lo: up, loopback',
     ]) assert.ok(out.includes(l), `missing '${l}' in\n${r.stdout}`);
     // the socket file and the passed file are removed again
     assert.deepEqual(Object.keys(r.files ?? {}), []);

@@ -190,6 +190,12 @@ const IOCTLS = new Map<number, { size: number; name: string }>([
   [0x541b, { size: 4, name: 'FIONREAD' }], [0x5421, { size: 4, name: 'FIONBIO' }],
   [0x5452, { size: 4, name: 'FIOASYNC' }], [0x5429, { size: 4, name: 'TIOCGSID' }],
   [0x540b, { size: 0, name: 'TCFLSH' }], [0x5409, { size: 0, name: 'TCSBRK' }], [0x540a, { size: 0, name: 'TCXONC' }],
+  // sockets: queue sizes, the urgent mark, and interface queries on a struct ifreq (40 bytes)
+  [0x5411, { size: 4, name: 'TIOCOUTQ' }], [0x8905, { size: 4, name: 'SIOCATMARK' }],
+  [0x8910, { size: 40, name: 'SIOCGIFNAME' }], [0x8913, { size: 40, name: 'SIOCGIFFLAGS' }],
+  [0x8915, { size: 40, name: 'SIOCGIFADDR' }], [0x8919, { size: 40, name: 'SIOCGIFBRDADDR' }],
+  [0x891b, { size: 40, name: 'SIOCGIFNETMASK' }], [0x8921, { size: 40, name: 'SIOCGIFMTU' }],
+  [0x8927, { size: 40, name: 'SIOCGIFHWADDR' }], [0x8933, { size: 40, name: 'SIOCGIFINDEX' }],
 ]);
 export const IOCTL_NAMES = new Map([...IOCTLS].map(([k, v]) => [k, v.name]));
 const FIONCLEX = 0x5450, FIOCLEX = 0x5451;
@@ -265,7 +271,7 @@ export const fsSyscalls: SyscallDef[] = [
   } },
   { name: 'pipe', status: 'emulated', args: ['ptr'], handler: (p, a) => pipe2(p, a[0]!, 0) },
   { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!) },
-  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; others ENOTTY' },
+  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; socket TIOCOUTQ/SIOCOUTQ, SIOCATMARK and interface queries (SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFMTU, SIOCGIFHWADDR, ...); others (SIOCGIFCONF, whose struct holds a pointer, and all setters) ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
   { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true) },
   { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true) },

@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stddef.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -437,6 +438,28 @@ static void filters(void) {
   close(u1); close(u2);
 }
 
+static void interfaces(void) {
+  printf("-- interface ioctls\n");
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct ifreq r;
+  memset(&r, 0, sizeof r);
+  strcpy(r.ifr_name, "lo");
+  check("SIOCGIFINDEX lo", ioctl(s, SIOCGIFINDEX, &r) == 0 && r.ifr_ifindex >= 1);
+  int idx = r.ifr_ifindex;
+  check("if_nametoindex agrees", (int)if_nametoindex("lo") == idx);
+  memset(&r, 0, sizeof r);
+  r.ifr_ifindex = idx;
+  check("SIOCGIFNAME gives lo", ioctl(s, SIOCGIFNAME, &r) == 0 && strcmp(r.ifr_name, "lo") == 0);
+  check("SIOCGIFFLAGS", ioctl(s, SIOCGIFFLAGS, &r) == 0);
+  printf("SIOCGIFFLAGS lo: %s, %s\n", (r.ifr_flags & IFF_UP) ? "up" : "down", (r.ifr_flags & IFF_LOOPBACK) ? "loopback" : "not loopback");
+  int q = -1;
+  check("SIOCOUTQ on an idle socket", ioctl(s, TIOCOUTQ, &q) == 0 && q == 0);
+  expect_err("SIOCGIFINDEX bad pointer", ioctl(s, SIOCGIFINDEX, BAD), EFAULT);
+  strcpy(r.ifr_name, "km-no-such-if");
+  expect_err("SIOCGIFINDEX unknown interface", ioctl(s, SIOCGIFINDEX, &r), ENODEV);
+  close(s);
+}
+
 static void errors(void) {
   printf("-- errors\n");
   struct sockaddr_in sa = { 0 };
@@ -515,6 +538,7 @@ int main(void) {
   credentials();
   threaded();
   filters();
+  interfaces();
   errors();
   return finish();
 }
