@@ -40,3 +40,19 @@ definePayloadTests({
     assert.deepEqual(Object.keys(r.files ?? {}), []);
   },
 });
+
+// Every socket call with bad and edge arguments (fixed seed): km must give each call the result
+// Linux gives, and never fail itself.
+definePayloadTests({
+  payload: 'net',
+  args: ['sweep'],
+  variants: LIBCS,
+  native(r) {
+    assert.equal(r.status, 0, r.stderr);
+    const out = lines(r.stdout);
+    assert.equal(out.filter((l) => /^\d+ \d+ -?\d+ \S+$/.test(l)).length, 3000, r.stdout.slice(0, 2000));
+    assert.ok(out.includes('sweep done'));
+    // the sweep reaches the interesting errors, not just EBADF
+    for (const e of ['EFAULT', 'EINVAL', 'EMSGSIZE', 'ENOTSOCK', 'EAGAIN']) assert.ok(out.some((l) => l.endsWith(` ${e}`)), e);
+  },
+});

@@ -3,9 +3,10 @@
 // the host kernel by their host address after a range check; structures holding guest pointers or
 // guest fds (msghdr, iovecs, control messages, socket filters) are rebuilt in host buffers.
 //
-// Where the guest passes a pointer outside its address space the kernel gets KERNEL_EFAULT, an
-// address every kernel refuses, instead of an early EFAULT from us: it then reports EFAULT at the
-// point Linux would (after EBADF/ENOTSOCK/EINVAL checks, after accept took a connection, ...).
+// Where the guest passes a pointer outside its address space we do not answer EFAULT ourselves:
+// the kernel gets an address that faults the same way the guest's would natively (one above the
+// user range when the guest's is, else one in an inaccessible host area), so it reports EFAULT at
+// the point Linux would (after EBADF/ENOTSOCK/EINVAL checks, after accept took a connection, ...).
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
@@ -14,7 +15,6 @@ import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, uint, type Args, type SyscallDef } from './types.js';
 import { EBADF, EFAULT, EINVAL, addr, hostFd } from './args.js';
-import { translateIovec } from './fs.js';
 
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -26,6 +26,11 @@ const UIO_MAXIOV = 1024;
 const INT_MAX = 0x7fffffff;
 /** 0xffff800000000000: above the user range on every x86-64 kernel, so access_ok fails */
 const KERNEL_EFAULT = -(2 ** 47);
+/** TASK_SIZE_MAX with 4-level paging: natively, ranges ending above fail access_ok */
+const USER_TOP = 2 ** 47 - 4096;
+/** an inaccessible host reservation standing in for user addresses the guest cannot have */
+const FAULT_AREA_SIZE = 4 * 2 ** 30;
+let faultArea = 0;
 /** largest received control area we give the host (253 fds need ~1 KiB) */
 const RECV_CONTROL_MAX = 64 * 1024;
 /** a larger send control area is refused by the kernel's optmem limit before it is read */
@@ -61,10 +66,16 @@ const REFUSED_GET = new Set([`${SOL_IP}:129`, `${SOL_IP}:131`, `${SOL_TCP}:35`, 
 /** AF_RDS control messages and options carry guest addresses for RDMA: not offered */
 const AF_RDS = 21;
 
-/** host address of a guest range for the kernel, or KERNEL_EFAULT */
+/** host address of a guest range for the kernel, or one that faults as the guest's would */
 function uptr(p: Process, ptr: number, len: number): number {
   const h = p.hostPtr(ptr, len);
-  return h < 0 ? KERNEL_EFAULT : h;
+  if (h >= 0) return h;
+  if (ptr < 0 || len < 0 || ptr + len > USER_TOP || len > FAULT_AREA_SIZE) return KERNEL_EFAULT;
+  if (faultArea === 0) {
+    const r = sys(SYS.mmap, 0, FAULT_AREA_SIZE, 0 /* PROT_NONE */, 0x4022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */, -1, 0);
+    faultArea = r < 0 && r > -4096 ? KERNEL_EFAULT : r;
+  }
+  return faultArea;
 }
 
 /** an input socket address (bind, connect, sendto): NULL stays NULL; a length the kernel refuses
@@ -84,7 +95,7 @@ class ValueLen {
   readonly value: number;
   constructor(p: Process, readonly ptr: number) {
     const b = p.readBytes(ptr, 4);
-    if (!b) { this.arg = KERNEL_EFAULT; this.value = 0; return; }
+    if (!b) { this.arg = uptr(p, ptr, 4); this.value = 0; return; }
     this.buf.set(b);
     this.value = this.buf.readInt32LE(0);
     this.arg = addr(this.buf);
@@ -200,7 +211,7 @@ interface MsgPlan {
 }
 
 const rd64 = (b: Buffer, o: number): number => b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 2 ** 32;
-const wr64 = (b: Buffer, o: number, v: number): void => { b.writeUInt32LE(v % 2 ** 32, o); b.writeUInt32LE(Math.floor(v / 2 ** 32), o + 4); };
+const wr64 = (b: Buffer, o: number, v: number): void => { b.writeBigInt64LE(BigInt(v), o); };
 
 /**
  * Calls f for each control message header the kernel would visit (CMSG_FIRSTHDR/CMSG_NXTHDR over
@@ -221,6 +232,23 @@ function eachCmsg(c: Buffer, len: number, f: (off: number, clen: number) => bool
 const carriesFds = (c: Buffer, off: number): boolean => c.readInt32LE(off + CMSG.level) === SOL_SOCKET
   && (c.readInt32LE(off + CMSG.type) === SCM_RIGHTS || c.readInt32LE(off + CMSG.type) === SCM_PIDFD);
 
+/** A guest iovec array as a host one; entries outside the guest fault in the kernel as natively
+ * (translateIovec in fs.ts answers EFAULT itself, before the kernel's own checks). */
+function hostIovec(p: Process, iov: number, cnt: number): Buffer | number {
+  const d = Buffer.alloc(Math.max(cnt, 1) * 16);
+  if (cnt === 0) return d;
+  const raw = p.readBytes(iov, cnt * 16);
+  if (!raw) return EFAULT;
+  const s = Buffer.from(raw);
+  for (let i = 0; i < cnt; i++) {
+    const base = rd64(s, i * 16), len = Number(s.readBigInt64LE(i * 16 + 8));
+    if (len < 0) return EINVAL;
+    wr64(d, i * 16, len === 0 ? 0 : uptr(p, base, len));
+    wr64(d, i * 16 + 8, len);
+  }
+  return d;
+}
+
 /** A guest msghdr at `g` rebuilt at `hdr[o..o+56)` with host pointers; -errno on bad input. */
 function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): MsgPlan | number {
   const raw = p.readBytes(g, MH.size);
@@ -231,7 +259,7 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   if (name !== 0 && namelen < 0) return EINVAL;
   const iovlen = rd64(m, MH.iovlen);
   if (iovlen > UIO_MAXIOV) return -E.EMSGSIZE;
-  const iov = translateIovec(p, rd64(m, MH.iov), iovlen);
+  const iov = hostIovec(p, rd64(m, MH.iov), iovlen);
   if (typeof iov === 'number') return iov;
   plan.keep.push(iov);
   hdr.fill(0, o, o + MH.size);
@@ -324,12 +352,20 @@ function finishRecv(p: Process, plan: MsgPlan, hdr: Buffer, o: number, cloexec: 
   return ok;
 }
 
+/** A message the guest described badly: Linux checks the descriptor before reading the msghdr,
+ * so the kernel is asked with an unreadable msghdr, which gives EBADF/ENOTSOCK or EFAULT; for
+ * EFAULT our own finding stands. */
+function planError(h: number, err: number): number {
+  const k = sys(SYS.recvmsg, h, KERNEL_EFAULT, 0);
+  return k === EFAULT ? err : k;
+}
+
 function sendmsg(p: Process, a: Args): number | HostCall {
   const h = sock(p, a[0]!);
   if (h < 0) return h;
   const hdr = Buffer.alloc(MH.size);
   const plan = planMsg(p, a[1]!, hdr, 0, true);
-  if (typeof plan === 'number') return plan;
+  if (typeof plan === 'number') return planError(h, plan);
   return new HostCall(SYS.sendmsg, [h, addr(hdr), a[2]!], undefined, [hdr, plan.keep]);
 }
 
@@ -339,7 +375,7 @@ function recvmsg(p: Process, a: Args): number | HostCall {
   const flags = int(a[2]!);
   const hdr = Buffer.alloc(MH.size);
   const plan = planMsg(p, a[1]!, hdr, 0, false);
-  if (typeof plan === 'number') return plan;
+  if (typeof plan === 'number') return planError(h, plan);
   return new HostCall(SYS.recvmsg, [h, addr(hdr), flags | MSG_CMSG_CLOEXEC], (r) => {
     if (r < 0) return r;
     return finishRecv(p, plan, hdr, 0, (flags & MSG_CMSG_CLOEXEC) !== 0) ? r : EFAULT;
@@ -365,7 +401,7 @@ function sendmmsg(p: Process, a: Args): number | HostCall {
   const vlen = Math.min(uint(a[2]!), UIO_MAXIOV);
   if (vlen === 0) return 0;
   const b = planBatch(p, a[1]!, vlen, true);
-  if (typeof b === 'number') return b;
+  if (typeof b === 'number') return planError(h, b);
   return new HostCall(SYS.sendmmsg, [h, addr(b.hdrs), b.plans.length, a[3]!], (r) => {
     for (let i = 0; i < r; i++) p.writeU32(b.plans[i]!.guest + MMH.len, b.hdrs.readUInt32LE(i * MMH.size + MMH.len));
     return r;
@@ -378,7 +414,7 @@ function recvmmsg(p: Process, a: Args): number | HostCall {
   const vlen = uint(a[2]!), flags = int(a[3]!);
   if (vlen === 0) return 0;
   const b = planBatch(p, a[1]!, Math.min(vlen, RECVMMSG_MAX), false);
-  if (typeof b === 'number') return b;
+  if (typeof b === 'number') return planError(h, b);
   const timeout = a[4]! === 0 ? 0 : uptr(p, a[4]!, 16);
   return new HostCall(SYS.recvmmsg, [h, addr(b.hdrs), b.plans.length, flags | MSG_CMSG_CLOEXEC, timeout], (r) => {
     for (let i = 0; i < r; i++) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -526,8 +527,97 @@ static void errors(void) {
   close(t); close(s); close(f);
 }
 
-int main(void) {
+/* "net sweep": every socket call with arguments drawn (fixed-seed) from bad and edge values:
+ * NULL, unmapped, kernel and read-only pointers, a buffer that ends at an inaccessible page,
+ * negative and huge lengths, closed and non-socket descriptors, and msghdrs built from the same.
+ * Everything is nonblocking. Each call's result is printed, so native and km must agree. */
+static uint64_t seed = 0x4b4d6e6574ULL;
+static uint64_t rnd(void) { seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; return seed >> 33; }
+#define PICK(arr) (arr[rnd() % (sizeof arr / sizeof arr[0])])
+
+static int sweep(void) {
+  char *area = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  mprotect(area + 4096, 4096, PROT_NONE);
+  mprotect(area + 8192, 4096, PROT_READ);
+  char *buf = area + 2048, *edge = area + 4096 - 6, *ro = area + 8192;
+  static char hdrs[2][4096];
+  int dir = open(".", O_RDONLY | O_DIRECTORY);
+  int udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in lo = { 0 };
+  lo.sin_family = AF_INET; lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(udp, (struct sockaddr *)&lo, sizeof lo);
+  int sp[2];
+  socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sp);
+  int tcp = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int fds[] = { -1, 999, dir, udp, sp[0], sp[1], tcp };
+  void *ptrs[] = { NULL, (void *)1, (void *)0x7ffffffff000, (void *)0xffff800000000000, ro, edge, buf, buf };
+  long lens[] = { 0, 4, 16, 28, 110, 128, 129, 4096, -1, 1L << 40 };
+  int levels[][2] = { { SOL_SOCKET, SO_RCVBUF }, { SOL_SOCKET, SO_TYPE }, { SOL_SOCKET, SO_ATTACH_FILTER }, { SOL_SOCKET, SO_PEERCRED },
+                      { IPPROTO_IP, IP_TOS }, { IPPROTO_TCP, TCP_INFO }, { SOL_SOCKET, SO_LINGER }, { 12345, 1 } };
+  for (int i = 0; i < 3000; i++) {
+    memset(buf, 0, 2048);
+    if (rnd() % 2) { /* an AF_INET loopback address with a port of ours or none */
+      memcpy(buf, &lo, sizeof lo);
+    }
+    /* a msghdr built from the same values, with an iovec and a control area */
+    struct msghdr *m = (struct msghdr *)hdrs[i & 1];
+    memset(m, 0, sizeof *m);
+    struct iovec *iv = (struct iovec *)(hdrs[i & 1] + 256);
+    iv[0].iov_base = PICK(ptrs); iv[0].iov_len = PICK(lens);
+    iv[1].iov_base = buf + 1024; iv[1].iov_len = 8;
+    m->msg_name = PICK(ptrs); m->msg_namelen = PICK(lens);
+    m->msg_iov = rnd() % 4 ? iv : PICK(ptrs); m->msg_iovlen = rnd() % 5 ? (rnd() % 3) : 2000;
+    char *ctl = hdrs[i & 1] + 1024;
+    if (rnd() % 2) {
+      struct cmsghdr *cm = (struct cmsghdr *)ctl;
+      int nfd = rnd() % 3;
+      cm->cmsg_level = rnd() % 4 ? SOL_SOCKET : IPPROTO_IP; cm->cmsg_type = rnd() % 3 ? SCM_RIGHTS : SCM_CREDENTIALS;
+      cm->cmsg_len = rnd() % 5 ? (size_t)CMSG_LEN(nfd * sizeof(int)) : (size_t)PICK(lens);
+      for (int k = 0; k < nfd; k++) { int f = PICK(fds); memcpy(CMSG_DATA(cm) + 4 * k, &f, 4); }
+      m->msg_control = ctl; m->msg_controllen = rnd() % 4 ? (size_t)CMSG_SPACE(nfd * sizeof(int)) : (size_t)PICK(lens);
+    } else {
+      m->msg_control = PICK(ptrs); m->msg_controllen = PICK(lens);
+    }
+    void *msg = rnd() % 4 ? (void *)m : PICK(ptrs);
+    int fd = PICK(fds), which = rnd() % 18;
+    void *p1 = PICK(ptrs), *p2 = PICK(ptrs);
+    long l1 = PICK(lens), l2 = PICK(lens);
+    socklen_t sl = (socklen_t)l2;
+    void *lp = rnd() % 3 ? (void *)&sl : PICK(ptrs);
+    int *lv = rnd() % 4 ? levels[rnd() % 8] : levels[0];
+    long r;
+    switch (which) {
+    case 0: r = syscall(SYS_socket, PICK(fds) & 15, (int)(rnd() % 7) | SOCK_NONBLOCK, 0); break;
+    case 1: r = syscall(SYS_bind, fd, p1, l1); break;
+    case 2: r = syscall(SYS_connect, fd, p1, l1); break;
+    case 3: r = syscall(SYS_listen, fd, 1); break;
+    case 4: r = syscall(SYS_accept4, fd, p1, lp, SOCK_NONBLOCK); break;
+    case 5: r = syscall(SYS_getsockname, fd, p1, lp); break;
+    case 6: r = syscall(SYS_getpeername, fd, p1, lp); break;
+    case 7: r = syscall(SYS_sendto, fd, p1, l1, MSG_DONTWAIT | MSG_NOSIGNAL, p2, l2); break;
+    case 8: r = syscall(SYS_recvfrom, fd, p1, l1, MSG_DONTWAIT, p2, lp); break;
+    case 9: r = syscall(SYS_sendmsg, fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL); break;
+    case 10: r = syscall(SYS_recvmsg, fd, msg, MSG_DONTWAIT | (rnd() % 2 ? MSG_CMSG_CLOEXEC : 0)); break;
+    case 11: r = syscall(SYS_setsockopt, fd, lv[0], lv[1], p1, l1); break;
+    case 12: r = syscall(SYS_getsockopt, fd, lv[0], lv[1], p1, lp); break;
+    case 13: r = syscall(SYS_shutdown, fd, (int)(rnd() % 4)); break;
+    case 14: r = syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM, 0, rnd() % 2 ? (void *)sp : p1); break;
+    case 15: r = syscall(SYS_sendmmsg, fd, msg, (unsigned)(rnd() % 3), MSG_DONTWAIT | MSG_NOSIGNAL); break;
+    case 16: r = syscall(SYS_recvmmsg, fd, msg, (unsigned)(rnd() % 3), MSG_DONTWAIT, rnd() % 2 ? NULL : p2); break;
+    default: r = syscall(SYS_ioctl, fd, rnd() % 2 ? FIONREAD : SIOCGIFINDEX, p1); break;
+    }
+    int e = r < 0 ? errno : 0;
+    /* a new descriptor: close it again so the fd set stays small (and compare the number) */
+    if (r > 2 && (which == 0 || which == 4)) close(r);
+    printf("%d %d %ld %s\n", i, which, r < 0 ? -1 : r, errname(e));
+  }
+  printf("sweep done\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc > 1 && strcmp(argv[1], "sweep") == 0) return sweep();
   tcp(AF_INET);
   tcp(AF_INET6);
   udp(AF_INET);
