@@ -8,7 +8,7 @@ import { procReadlink } from '../km/procfs.js';
 import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
-import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath } from './args.js';
+import { EBADF, EFAULT, EINVAL, addr, faultingHostPtr, hostDirFd, hostFd, hostPath } from './args.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
@@ -208,9 +208,8 @@ function ioctl(p: Process, a: Args): number {
   const known = IOCTLS.get(req);
   if (!known) return -E.ENOTTY;
   if (known.size === 0) return sys(SYS.ioctl, h, req, a[2]!);
-  const arg = p.hostPtr(a[2]!, known.size);
-  if (arg < 0) return EFAULT;
-  return sys(SYS.ioctl, h, req, arg);
+  // a bad pointer faults in the kernel, after it found whether the descriptor has this ioctl
+  return sys(SYS.ioctl, h, req, faultingHostPtr(p, a[2]!, known.size));
 }
 
 // ---- the table entries of this family ----

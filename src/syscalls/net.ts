@@ -14,7 +14,7 @@ import { F, FD_CLOEXEC } from '../km/fdtable.js';
 import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, uint, type Args, type SyscallDef } from './types.js';
-import { EBADF, EFAULT, EINVAL, addr, hostFd } from './args.js';
+import { EBADF, EFAULT, EINVAL, KERNEL_EFAULT, addr, faultingHostPtr, hostFd, readTimespecNs } from './args.js';
 
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -24,13 +24,6 @@ const SOCKADDR_MAX = 128;
 const MAX_RW_COUNT = 0x7ffff000;
 const UIO_MAXIOV = 1024;
 const INT_MAX = 0x7fffffff;
-/** 0xffff800000000000: above the user range on every x86-64 kernel, so access_ok fails */
-const KERNEL_EFAULT = -(2 ** 47);
-/** TASK_SIZE_MAX with 4-level paging: natively, ranges ending above fail access_ok */
-const USER_TOP = 2 ** 47 - 4096;
-/** an inaccessible host reservation standing in for user addresses the guest cannot have */
-const FAULT_AREA_SIZE = 4 * 2 ** 30;
-let faultArea = 0;
 /** largest received control area we give the host (253 fds need ~1 KiB) */
 const RECV_CONTROL_MAX = 64 * 1024;
 /** a larger send control area is refused by the kernel's optmem limit before it is read */
@@ -66,17 +59,7 @@ const REFUSED_GET = new Set([`${SOL_IP}:129`, `${SOL_IP}:131`, `${SOL_TCP}:35`, 
 /** AF_RDS control messages and options carry guest addresses for RDMA: not offered */
 const AF_RDS = 21;
 
-/** host address of a guest range for the kernel, or one that faults as the guest's would */
-function uptr(p: Process, ptr: number, len: number): number {
-  const h = p.hostPtr(ptr, len);
-  if (h >= 0) return h;
-  if (ptr < 0 || len < 0 || ptr + len > USER_TOP || len > FAULT_AREA_SIZE) return KERNEL_EFAULT;
-  if (faultArea === 0) {
-    const r = sys(SYS.mmap, 0, FAULT_AREA_SIZE, 0 /* PROT_NONE */, 0x4022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */, -1, 0);
-    faultArea = r < 0 && r > -4096 ? KERNEL_EFAULT : r;
-  }
-  return faultArea;
-}
+const uptr = faultingHostPtr;
 
 /** an input socket address (bind, connect, sendto): NULL stays NULL; a length the kernel refuses
  * (negative, above sockaddr_storage) is refused before the pointer is used */
@@ -256,6 +239,12 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   const m = Buffer.from(raw);
   const plan: MsgPlan = { guest: g, ctl: null, ctlGuest: 0, keep: [] };
   const name = rd64(m, MH.name), namelen = m.readInt32LE(MH.namelen);
+  // the kernel's order: the destination address (sending), the name length, the iovec count, the
+  // iovecs, then the control area
+  if (send && name !== 0 && namelen !== 0) {
+    if (namelen < 0 || namelen > SOCKADDR_MAX) return EINVAL;
+    if (!p.as.canRead(name, namelen)) return EFAULT;
+  }
   if (name !== 0 && namelen < 0) return EINVAL;
   const iovlen = rd64(m, MH.iovlen);
   if (iovlen > UIO_MAXIOV) return -E.EMSGSIZE;
@@ -271,7 +260,7 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   if (clen === 0) return plan;
   if (send) {
     if (clen > INT_MAX) return -E.ENOBUFS;
-    if (clen > SEND_CONTROL_MAX) { wr64(hdr, o + MH.control, control === 0 ? 0 : KERNEL_EFAULT); wr64(hdr, o + MH.controllen, clen); return plan; }
+    if (clen > SEND_CONTROL_MAX) { wr64(hdr, o + MH.control, control === 0 ? 0 : uptr(p, control, clen)); wr64(hdr, o + MH.controllen, clen); return plan; }
     const src = p.readBytes(control, clen);
     if (!src) return EFAULT;
     const c = Buffer.from(src);
@@ -303,7 +292,7 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
     // Linux reports MSG_CTRUNC for a NULL control area instead of failing
     wr64(hdr, o + MH.control, 0);
   } else if (!p.as.canWrite(control, n)) {
-    wr64(hdr, o + MH.control, KERNEL_EFAULT);
+    wr64(hdr, o + MH.control, uptr(p, control, n));
   } else {
     plan.ctl = Buffer.alloc(n);
     plan.ctlGuest = control;
@@ -403,7 +392,10 @@ function sendmmsg(p: Process, a: Args): number | HostCall {
   const b = planBatch(p, a[1]!, vlen, true);
   if (typeof b === 'number') return planError(h, b);
   return new HostCall(SYS.sendmmsg, [h, addr(b.hdrs), b.plans.length, a[3]!], (r) => {
-    for (let i = 0; i < r; i++) p.writeU32(b.plans[i]!.guest + MMH.len, b.hdrs.readUInt32LE(i * MMH.size + MMH.len));
+    // as Linux, an entry whose msg_len cannot be stored is not counted (its datagram went out)
+    for (let i = 0; i < r; i++) {
+      if (!p.writeU32(b.plans[i]!.guest + MMH.len, b.hdrs.readUInt32LE(i * MMH.size + MMH.len))) return i > 0 ? i : EFAULT;
+    }
     return r;
   }, [b.hdrs, b.plans.map((x) => x.keep)]);
 }
@@ -412,15 +404,18 @@ function recvmmsg(p: Process, a: Args): number | HostCall {
   const h = sock(p, a[0]!);
   if (h < 0) return h;
   const vlen = uint(a[2]!), flags = int(a[3]!);
+  // the timeout is read and checked before the descriptor
+  if (a[4]! !== 0) { const t = readTimespecNs(p, a[4]!); if (typeof t === 'number') return t; }
   if (vlen === 0) return 0;
   const b = planBatch(p, a[1]!, Math.min(vlen, RECVMMSG_MAX), false);
   if (typeof b === 'number') return planError(h, b);
+  // the kernel writes the time left back
   const timeout = a[4]! === 0 ? 0 : uptr(p, a[4]!, 16);
   return new HostCall(SYS.recvmmsg, [h, addr(b.hdrs), b.plans.length, flags | MSG_CMSG_CLOEXEC, timeout], (r) => {
     for (let i = 0; i < r; i++) {
       const plan = b.plans[i]!;
-      if (!finishRecv(p, plan, b.hdrs, i * MMH.size, (flags & MSG_CMSG_CLOEXEC) !== 0)) return i > 0 ? i : EFAULT;
-      p.writeU32(plan.guest + MMH.len, b.hdrs.readUInt32LE(i * MMH.size + MMH.len));
+      if (!finishRecv(p, plan, b.hdrs, i * MMH.size, (flags & MSG_CMSG_CLOEXEC) !== 0)
+        || !p.writeU32(plan.guest + MMH.len, b.hdrs.readUInt32LE(i * MMH.size + MMH.len))) return i > 0 ? i : EFAULT;
     }
     return r;
   }, [b.hdrs, b.plans.map((x) => x.keep)]);

@@ -607,6 +607,10 @@ static int sweep(void) {
     default: r = syscall(SYS_ioctl, fd, rnd() % 2 ? FIONREAD : SIOCGIFINDEX, p1); break;
     }
     int e = r < 0 ? errno : 0;
+    if (getenv("NET_SWEEP_VERBOSE"))
+      fprintf(stderr, "#%d fd=%d p1=%p l1=%ld p2=%p l2=%ld lp=%p msg=%p{name=%p/%u iov=%p/%zu [%p/%zu] ctl=%p/%zu}\n", i, fd, p1, l1, p2, l2, lp,
+              msg, m->msg_name, m->msg_namelen, (void *)m->msg_iov, (size_t)m->msg_iovlen, iv[0].iov_base, iv[0].iov_len, m->msg_control,
+              (size_t)m->msg_controllen);
     /* a new descriptor: close it again so the fd set stays small (and compare the number) */
     if (r > 2 && (which == 0 || which == 4)) close(r);
     printf("%d %d %ld %s\n", i, which, r < 0 ? -1 : r, errname(e));
