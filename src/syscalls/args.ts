@@ -41,11 +41,22 @@ export function addr(b: Buffer): number { return native.addressOf(b); }
 
 /** 0xffff800000000000: above the user range on every x86-64 kernel, so access_ok fails */
 export const KERNEL_EFAULT = -(2 ** 47);
-/** TASK_SIZE_MAX with 4-level paging: natively, ranges ending above fail access_ok */
-const USER_TOP = 2 ** 47 - 4096;
 /** an inaccessible host reservation standing in for user addresses the guest cannot have */
 const FAULT_AREA_SIZE = 4 * 2 ** 30;
 let faultArea = 0;
+let userTop = 0;
+
+/** TASK_SIZE_MAX: natively, ranges ending above fail access_ok. 2^47 - 4096, or 2^56 - 4096
+ * when the kernel runs with 5-level paging (it then maps a hint above 2^47). */
+function hostUserTop(): number {
+  if (userTop === 0) {
+    const r = sys(SYS.mmap, 2 ** 48, 4096, 0, 0x100022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE */, -1, 0);
+    const la57 = r === 2 ** 48;
+    if (r >= 0 || r < -4096) sys(SYS.munmap, r, 4096);
+    userTop = (la57 ? 2 ** 56 : 2 ** 47) - 4096;
+  }
+  return userTop;
+}
 
 /**
  * Host address of a guest range for a host call, or, when the range is not the guest's, an address
@@ -56,7 +67,7 @@ let faultArea = 0;
 export function faultingHostPtr(p: Process, ptr: number, len: number): number {
   const h = p.hostPtr(ptr, len);
   if (h >= 0) return h;
-  if (ptr < 0 || len < 0 || ptr + len > USER_TOP || len > FAULT_AREA_SIZE) return KERNEL_EFAULT;
+  if (ptr < 0 || len < 0 || ptr + len > hostUserTop() || len > FAULT_AREA_SIZE) return KERNEL_EFAULT;
   if (faultArea === 0) {
     const r = sys(SYS.mmap, 0, FAULT_AREA_SIZE, 0 /* PROT_NONE */, 0x4022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */, -1, 0);
     faultArea = r < 0 && r > -4096 ? KERNEL_EFAULT : r;

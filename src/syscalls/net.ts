@@ -22,6 +22,8 @@ const SOCK_TYPE_MASK = 0xf;
 /** sizeof(struct sockaddr_storage): the kernel never copies more of an address */
 const SOCKADDR_MAX = 128;
 const MAX_RW_COUNT = 0x7ffff000;
+/** lowest TASK_SIZE_MAX: an entry ending below is in the user range on every kernel */
+const USER_RANGE_END = 2 ** 47 - 4096;
 const UIO_MAXIOV = 1024;
 const INT_MAX = 0x7fffffff;
 /** largest received control area we give the host (253 fds need ~1 KiB) */
@@ -226,8 +228,11 @@ function hostIovec(p: Process, iov: number, cnt: number): Buffer | number {
   for (let i = 0; i < cnt; i++) {
     const base = rd64(s, i * 16), len = Number(s.readBigInt64LE(i * 16 + 8));
     if (len < 0) return EINVAL;
-    wr64(d, i * 16, len === 0 ? 0 : uptr(p, base, len));
-    wr64(d, i * 16 + 8, len);
+    // the kernel uses at most MAX_RW_COUNT in all; a longer entry in the user range passes its
+    // access_ok natively, so it is shortened rather than refused
+    const n = len > MAX_RW_COUNT && base + len <= USER_RANGE_END ? MAX_RW_COUNT : len;
+    wr64(d, i * 16, n === 0 ? 0 : uptr(p, base, n));
+    wr64(d, i * 16 + 8, n);
   }
   return d;
 }
@@ -239,13 +244,10 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   const m = Buffer.from(raw);
   const plan: MsgPlan = { guest: g, ctl: null, ctlGuest: 0, keep: [] };
   const name = rd64(m, MH.name), namelen = m.readInt32LE(MH.namelen);
-  // the kernel's order: the destination address (sending), the name length, the iovec count, the
-  // iovecs, then the control area
-  if (send && name !== 0 && namelen !== 0) {
-    if (namelen < 0 || namelen > SOCKADDR_MAX) return EINVAL;
-    if (!p.as.canRead(name, namelen)) return EFAULT;
-  }
+  // the kernel's order: the name length, the destination address (sending, at most
+  // sockaddr_storage of it), the iovec count, the iovecs, then the control area
   if (name !== 0 && namelen < 0) return EINVAL;
+  if (send && name !== 0 && namelen !== 0 && !p.as.canRead(name, Math.min(namelen, SOCKADDR_MAX))) return EFAULT;
   const iovlen = rd64(m, MH.iovlen);
   if (iovlen > UIO_MAXIOV) return -E.EMSGSIZE;
   const iov = hostIovec(p, rd64(m, MH.iov), iovlen);
