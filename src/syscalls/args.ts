@@ -48,7 +48,7 @@ let userTop = 0;
 
 /** TASK_SIZE_MAX: natively, ranges ending above fail access_ok. 2^47 - 4096, or 2^56 - 4096
  * when the kernel runs with 5-level paging (it then maps a hint above 2^47). */
-function hostUserTop(): number {
+export function hostUserTop(): number {
   if (userTop === 0) {
     const r = sys(SYS.mmap, 2 ** 48, 4096, 0, 0x100022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE */, -1, 0);
     const la57 = r === 2 ** 48;

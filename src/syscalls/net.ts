@@ -14,7 +14,7 @@ import { F, FD_CLOEXEC } from '../km/fdtable.js';
 import { HostCall } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, uint, type Args, type SyscallDef } from './types.js';
-import { EBADF, EFAULT, EINVAL, KERNEL_EFAULT, addr, faultingHostPtr, hostFd, readTimespecNs } from './args.js';
+import { EBADF, EFAULT, EINVAL, KERNEL_EFAULT, addr, faultingHostPtr, hostFd, hostUserTop, readTimespecNs } from './args.js';
 
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -22,8 +22,6 @@ const SOCK_TYPE_MASK = 0xf;
 /** sizeof(struct sockaddr_storage): the kernel never copies more of an address */
 const SOCKADDR_MAX = 128;
 const MAX_RW_COUNT = 0x7ffff000;
-/** lowest TASK_SIZE_MAX: an entry ending below is in the user range on every kernel */
-const USER_RANGE_END = 2 ** 47 - 4096;
 const UIO_MAXIOV = 1024;
 const INT_MAX = 0x7fffffff;
 /** largest received control area we give the host (253 fds need ~1 KiB) */
@@ -228,7 +226,7 @@ function hostIovec(p: Process, iov: number, cnt: number): Buffer | number {
     if (len < 0) return EINVAL;
     // the kernel uses at most MAX_RW_COUNT in all; a longer entry in the user range passes its
     // access_ok natively, so it is shortened rather than refused
-    const n = len > MAX_RW_COUNT && base + len <= USER_RANGE_END ? MAX_RW_COUNT : len;
+    const n = len > MAX_RW_COUNT && base + len <= hostUserTop() ? MAX_RW_COUNT : len;
     wr64(d, i * 16, n === 0 ? 0 : uptr(p, base, n));
     wr64(d, i * 16 + 8, n);
   }
@@ -385,7 +383,7 @@ function sendmmsg(p: Process, a: Args): number | HostCall {
   const h = sock(p, a[0]!);
   if (h < 0) return h;
   const vlen = Math.min(uint(a[2]!), UIO_MAXIOV);
-  if (vlen === 0) return 0;
+  if (vlen === 0) return sys(SYS.sendmmsg, h, 0, 0, a[3]!); // 0, or ENOTSOCK
   const b = planBatch(p, a[1]!, vlen, true);
   if (typeof b === 'number') return planError(h, b);
   return new HostCall(SYS.sendmmsg, [h, addr(b.hdrs), b.plans.length, a[3]!], (r) => {
@@ -403,7 +401,7 @@ function recvmmsg(p: Process, a: Args): number | HostCall {
   const h = sock(p, a[0]!);
   if (h < 0) return h;
   const vlen = uint(a[2]!), flags = int(a[3]!);
-  if (vlen === 0) return 0;
+  if (vlen === 0) return sys(SYS.recvmmsg, h, 0, 0, flags, 0); // 0, or ENOTSOCK
   const b = planBatch(p, a[1]!, Math.min(vlen, RECVMMSG_MAX), false);
   if (typeof b === 'number') return planError(h, b);
   // the kernel writes the time left back
