@@ -60,11 +60,13 @@ export function hostUserTop(): number {
 
 /**
  * Host address of a guest range for a host call, or, when the range is not the guest's, an address
- * that faults as the guest's would natively: above the user range when the guest's is (access_ok
+ * that faults as the guest's would natively (NULL stays NULL): above the user range when the guest's is (access_ok
  * fails), else inside an inaccessible host reservation (the access itself fails). The kernel then
  * reports EFAULT at the point Linux would, after its own descriptor and argument checks.
  */
 export function faultingHostPtr(p: Process, ptr: number, len: number): number {
+  // NULL stays NULL: the kernel tells it apart (a NULL filter program is EINVAL, not EFAULT)
+  if (ptr === 0) return 0;
   const h = p.hostPtr(ptr, len);
   if (h >= 0) return h;
   if (ptr < 0 || len < 0 || ptr + len > hostUserTop() || len > FAULT_AREA_SIZE) return KERNEL_EFAULT;

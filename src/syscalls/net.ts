@@ -227,7 +227,8 @@ function hostIovec(p: Process, iov: number, cnt: number): Buffer | number {
     // the kernel uses at most MAX_RW_COUNT in all; a longer entry in the user range passes its
     // access_ok natively, so it is shortened rather than refused
     const n = len > MAX_RW_COUNT && base + len <= hostUserTop() ? MAX_RW_COUNT : len;
-    wr64(d, i * 16, n === 0 ? 0 : uptr(p, base, n));
+    // even an empty entry's address is checked (access_ok) by the kernel
+    wr64(d, i * 16, uptr(p, base, n));
     wr64(d, i * 16 + 8, n);
   }
   return d;
