@@ -22,6 +22,8 @@ definePayloadTests({
       'bound family AF_INET6, port assigned: yes',
       "recvmsg 2 iovecs: 'one,t' 'wo,three' (13 bytes)",
       'peer reads EOF: 0',
+      'SIGPIPE with MSG_NOSIGNAL: 0',
+      'SIGPIPE without: 2',
       "payload 'datagram', sender family AF_INET, sender port matches: yes, length matches: yes",
       'sendmmsg msg_len: 5 4 6',
       "  #2 len 6 'gamma!' from port matches: yes, namelen matches: yes",

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -64,6 +65,9 @@ static int read_all(int fd, char *buf, int n) {
   }
   return got;
 }
+
+static volatile sig_atomic_t pipes;
+static void on_pipe(int sig) { (void)sig; pipes++; }
 
 static void tcp(int fam) {
   char tag[64];
@@ -144,7 +148,14 @@ static void tcp(int fam) {
   check("shutdown(SHUT_WR)", shutdown(c, SHUT_WR) == 0);
   check("peer readable after shutdown", readable(a, 5000));
   result("peer reads EOF", recv(a, buf, sizeof buf, 0));
-  expect_err("send after SHUT_WR", send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
+  signal(SIGPIPE, on_pipe);
+  pipes = 0;
+  expect_err("send after SHUT_WR, MSG_NOSIGNAL", send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
+  printf("SIGPIPE with MSG_NOSIGNAL: %d\n", (int)pipes);
+  expect_err("send after SHUT_WR", send(c, "x", 1, 0), EPIPE);
+  expect_err("write after SHUT_WR", write(c, "x", 1), EPIPE);
+  printf("SIGPIPE without: %d\n", (int)pipes);
+  signal(SIGPIPE, SIG_DFL);
   result("other direction still works", send(a, "back", 4, 0));
   check("read back", read_all(c, buf, 4) == 4 && memcmp(buf, "back", 4) == 0);
 
@@ -607,7 +618,7 @@ static int sweep(void) {
     default: r = syscall(SYS_ioctl, fd, rnd() % 2 ? FIONREAD : SIOCGIFINDEX, p1); break;
     }
     int e = r < 0 ? errno : 0;
-    if (getenv("NET_SWEEP_VERBOSE"))
+    if (getenv("NET_SWEEP_VERBOSE")) /* the arguments, for finding a difference */
       fprintf(stderr, "#%d fd=%d p1=%p l1=%ld p2=%p l2=%ld lp=%p msg=%p{name=%p/%u iov=%p/%zu [%p/%zu] ctl=%p/%zu}\n", i, fd, p1, l1, p2, l2, lp,
               msg, m->msg_name, m->msg_namelen, (void *)m->msg_iov, (size_t)m->msg_iovlen, iv[0].iov_base, iv[0].iov_len, m->msg_control,
               (size_t)m->msg_controllen);
