@@ -35,6 +35,9 @@ definePayloadTests({
       'connect to a closed port: -1 ECONNREFUSED',
       'thread: accept+recv+send ok, recvmsg fd and read through it ok',
       'datagram filtered out: -1 EAGAIN',
+      'accept without SA_RESTART: -1 EINTR',
+      'accept with SA_RESTART: restarted and connected',
+      'blocking recv times out: -1 EAGAIN',
       'datagram after detaching: 4',
       'SIOCGIFFLAGS lo: up, loopback',
     ]) assert.ok(out.includes(l), `missing '${l}' in\n${r.stdout}`);

@@ -412,6 +412,62 @@ static void threaded(void) {
   close(c); close(tsrv); close(tpair[0]); close(tpair[1]);
 }
 
+/* a signal reaching a thread blocked in accept: EINTR without SA_RESTART, a restarted accept
+ * with it; SO_RCVTIMEO ends a blocking recv */
+static volatile int accept_done, accept_ret, accept_errno, usr1s;
+static void on_usr1(int sig) { (void)sig; usr1s++; }
+static void *accepter(void *arg) {
+  (void)arg;
+  int r = accept(tsrv, NULL, NULL);
+  accept_errno = r < 0 ? errno : 0;
+  accept_ret = r;
+  __atomic_store_n(&accept_done, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+static void interrupted(void) {
+  printf("-- signals and timeouts around blocking socket calls\n");
+  struct sockaddr_storage sa;
+  socklen_t sl = loopback(AF_INET, &sa, 0);
+  tsrv = socket(AF_INET, SOCK_STREAM, 0);
+  bind(tsrv, (struct sockaddr *)&sa, sl);
+  getsockname(tsrv, (struct sockaddr *)&sa, &sl);
+  listen(tsrv, 1);
+  for (int restart = 0; restart < 2; restart++) {
+    struct sigaction act;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = on_usr1;
+    act.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGUSR1, &act, NULL);
+    accept_done = 0; usr1s = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, accepter, NULL);
+    int c = -1;
+    /* until the thread's accept ends: signal it (a signal before it blocks is simply handled);
+     * with SA_RESTART, connect once a few signals went by */
+    for (int i = 0; i < 500 && !__atomic_load_n(&accept_done, __ATOMIC_SEQ_CST); i++) {
+      pthread_kill(t, SIGUSR1);
+      usleep(10000);
+      if (restart && i == 5) { c = socket(AF_INET, SOCK_STREAM, 0); connect(c, (struct sockaddr *)&sa, sl); }
+    }
+    pthread_join(t, NULL);
+    if (restart) printf("accept with SA_RESTART: %s\n", accept_ret >= 0 ? "restarted and connected" : errname(accept_errno));
+    else printf("accept without SA_RESTART: %d %s\n", accept_ret < 0 ? -1 : accept_ret, errname(accept_errno));
+    printf("handler ran: %s\n", usr1s > 0 ? "yes" : "no");
+    if (accept_ret >= 0) close(accept_ret);
+    if (c >= 0) close(c);
+  }
+  signal(SIGUSR1, SIG_DFL);
+  close(tsrv);
+
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  struct timeval tv = { 0, 50000 };
+  check("SO_RCVTIMEO 50 ms", setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+  char buf[4];
+  expect_err("blocking recv times out", recv(u, buf, sizeof buf, 0), EAGAIN);
+  close(u);
+}
+
 /* a classic BPF socket filter: the program is behind a pointer in struct sock_fprog (declared
  * here: musl's toolchain has no kernel headers) */
 struct cbpf_insn { unsigned short code; unsigned char jt, jf; unsigned int k; };
@@ -642,6 +698,7 @@ int main(int argc, char **argv) {
   pass_fds();
   credentials();
   threaded();
+  interrupted();
   filters();
   interfaces();
   errors();
