@@ -26,7 +26,7 @@ const UIO_MAXIOV = 1024;
 const INT_MAX = 0x7fffffff;
 /** largest received control area we give the host (253 fds need ~1 KiB) */
 const RECV_CONTROL_MAX = 64 * 1024;
-/** a larger send control area is refused by the kernel's optmem limit before it is read */
+/** a larger send control area is refused (the kernel's optmem_max default is 20-128 KiB) */
 const SEND_CONTROL_MAX = 1024 * 1024;
 /** most recvmmsg entries handled in one call (Linux has no limit; a batch returns early anyway) */
 const RECVMMSG_MAX = 65536;
@@ -259,7 +259,9 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   if (clen === 0) return plan;
   if (send) {
     if (clen > INT_MAX) return -E.ENOBUFS;
-    if (clen > SEND_CONTROL_MAX) { wr64(hdr, o + MH.control, control === 0 ? 0 : uptr(p, control, clen)); wr64(hdr, o + MH.controllen, clen); return plan; }
+    // never handed over untranslated (it could name the monitor's descriptors): larger than
+    // optmem_max allows on any usual host, where Linux answers ENOBUFS too
+    if (clen > SEND_CONTROL_MAX) return -E.ENOBUFS;
     const src = p.readBytes(control, clen);
     if (!src) return EFAULT;
     const c = Buffer.from(src);
@@ -283,12 +285,11 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   }
   // receiving: a host area of the guest's size, so the kernel truncates (MSG_CTRUNC, surplus
   // descriptors never installed) exactly where Linux would
+  // (always a host area: the kernel must never store host descriptors in guest memory)
   const n = Math.min(clen, RECV_CONTROL_MAX);
   if (control === 0) {
     // Linux reports MSG_CTRUNC for a NULL control area instead of failing
     wr64(hdr, o + MH.control, 0);
-  } else if (!p.as.canWrite(control, n)) {
-    wr64(hdr, o + MH.control, uptr(p, control, n));
   } else {
     plan.ctl = Buffer.alloc(n);
     plan.ctlGuest = control;
@@ -329,10 +330,18 @@ function finishRecv(p: Process, plan: MsgPlan, hdr: Buffer, o: number, cloexec: 
       }
     });
   }
+  let stored = used;
+  if (c && used > 0 && !p.writeBytes(plan.ctlGuest, c.subarray(0, used))) {
+    // as Linux when the control area cannot be written: the data is delivered, the control
+    // messages (and descriptors) are not, and MSG_CTRUNC says so
+    for (const g of received) p.fds.close(g);
+    received.length = 0;
+    stored = 0;
+    flags |= MSG_CTRUNC;
+  }
   const ok = p.writeBytes(plan.guest + MH.namelen, hdr.subarray(o + MH.namelen, o + MH.namelen + 4))
-    && p.writeU64(plan.guest + MH.controllen, used)
-    && p.writeU32(plan.guest + MH.flags, flags >>> 0)
-    && (!c || used === 0 || p.writeBytes(plan.ctlGuest, c.subarray(0, used)));
+    && p.writeU64(plan.guest + MH.controllen, stored)
+    && p.writeU32(plan.guest + MH.flags, flags >>> 0);
   if (!ok) for (const g of received) p.fds.close(g);
   return ok;
 }

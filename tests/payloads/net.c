@@ -313,6 +313,19 @@ static void pass_fds(void) {
   printf("next free fd is the one after the received one: %s\n", next == rfd ? "yes" : "no");
   close(next);
 
+  /* a control area that cannot be written: data delivered, descriptors not, MSG_CTRUNC */
+  char *rop = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  result("sendmsg fd for a read-only control area", send_fds(sv[0], &f, 1));
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iv; m.msg_iovlen = 1; m.msg_control = rop; m.msg_controllen = 64;
+  long rr = syscall(SYS_recvmsg, sv[1], &m, 0);
+  result("recvmsg into a read-only control area", rr);
+  printf("  MSG_CTRUNC: %s, msg_controllen %zu\n", (m.msg_flags & MSG_CTRUNC) ? "yes" : "no", (size_t)m.msg_controllen);
+  next = dup(0);
+  printf("  no descriptor was installed: %s\n", next == rfd ? "yes" : "no");
+  close(next);
+  munmap(rop, 4096);
+
   int badfd = 999;
   expect_err("sendmsg SCM_RIGHTS with a closed fd", send_fds(sv[0], &badfd, 1), EBADF);
   close(sv[0]); close(sv[1]); close(f);
