@@ -463,6 +463,8 @@ static void interrupted(void) {
       usleep(10000);
       if (restart && i == 5) { c = socket(AF_INET, SOCK_STREAM, 0); connect(c, (struct sockaddr *)&sa, sl); }
     }
+    /* never hang: a connection ends an accept no signal could interrupt (and the output shows it) */
+    if (!__atomic_load_n(&accept_done, __ATOMIC_SEQ_CST) && c < 0) { c = socket(AF_INET, SOCK_STREAM, 0); connect(c, (struct sockaddr *)&sa, sl); }
     pthread_join(t, NULL);
     if (restart) printf("accept with SA_RESTART: %s\n", accept_ret >= 0 ? "restarted and connected" : errname(accept_errno));
     else printf("accept without SA_RESTART: %d %s\n", accept_ret < 0 ? -1 : accept_ret, errname(accept_errno));
