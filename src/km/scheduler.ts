@@ -346,7 +346,7 @@ export class Scheduler {
     }
     if (p.opts.trace) p.log(`[km] ${this.who(t)}${formatCall(p, e, nr, t.args)} = ${formatResult(e, ret)}`);
     // the host ignores SIGPIPE (node does); a native thread would get it with the EPIPE
-    if (ret === -E.EPIPE) t.sig.raise(SIG.SIGPIPE, { code: 0, pid: p.pid });
+    if (ret === -E.EPIPE && (e?.sigpipe?.(t.args) ?? true)) t.sig.raise(SIG.SIGPIPE, { code: 0, pid: p.pid });
     const mb = t.h.mb32;
     let lo = ret % TWO32;
     if (lo < 0) lo += TWO32;

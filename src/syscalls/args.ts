@@ -1,5 +1,6 @@
 // Translation of syscall arguments between the guest and the host: descriptors, paths, buffers.
-import { native } from '../host/native.js';
+import { native, sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD } from '../host/hostcalls.js';
 import { absoluteIfProc, rewriteProcPath, routeProcPath, type ProcRoute } from '../km/procfs.js';
@@ -61,6 +62,44 @@ export function hostPathAt(p: Process, dirfd: number, ptr: number, nofollow = fa
 }
 
 export function addr(b: Buffer): number { return native.addressOf(b); }
+
+/** 0xffff800000000000: above the user range on every x86-64 kernel, so access_ok fails */
+export const KERNEL_EFAULT = -(2 ** 47);
+/** an inaccessible host reservation standing in for user addresses the guest cannot have */
+const FAULT_AREA_SIZE = 4 * 2 ** 30;
+let faultArea = 0;
+let userTop = 0;
+
+/** TASK_SIZE_MAX: natively, ranges ending above fail access_ok. 2^47 - 4096, or 2^56 - 4096
+ * when the kernel runs with 5-level paging (it then maps a hint above 2^47). */
+export function hostUserTop(): number {
+  if (userTop === 0) {
+    const r = sys(SYS.mmap, 2 ** 48, 4096, 0, 0x100022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE */, -1, 0);
+    const la57 = r === 2 ** 48;
+    if (r >= 0 || r < -4096) sys(SYS.munmap, r, 4096);
+    userTop = (la57 ? 2 ** 56 : 2 ** 47) - 4096;
+  }
+  return userTop;
+}
+
+/**
+ * Host address of a guest range for a host call, or, when the range is not the guest's, an address
+ * that faults as the guest's would natively (NULL stays NULL): above the user range when the guest's is (access_ok
+ * fails), else inside an inaccessible host reservation (the access itself fails). The kernel then
+ * reports EFAULT at the point Linux would, after its own descriptor and argument checks.
+ */
+export function faultingHostPtr(p: Process, ptr: number, len: number): number {
+  // NULL stays NULL: the kernel tells it apart (a NULL filter program is EINVAL, not EFAULT)
+  if (ptr === 0) return 0;
+  const h = p.hostPtr(ptr, len);
+  if (h >= 0) return h;
+  if (ptr < 0 || len < 0 || ptr + len > hostUserTop() || len > FAULT_AREA_SIZE) return KERNEL_EFAULT;
+  if (faultArea === 0) {
+    const r = sys(SYS.mmap, 0, FAULT_AREA_SIZE, 0 /* PROT_NONE */, 0x4022 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */, -1, 0);
+    faultArea = r < 0 && r > -4096 ? KERNEL_EFAULT : r;
+  }
+  return faultArea;
+}
 
 /** A guest struct timespec as nanoseconds, or -EFAULT / -EINVAL (negative or tv_nsec >= 1e9). */
 export function readTimespecNs(p: Process, ptr: number): bigint | number {

@@ -8,7 +8,7 @@ import { procGetdents, procOpen, procReadlink } from '../km/procfs.js';
 import { HostCall, type Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
-import { EBADF, EFAULT, EINVAL, addr, hostDirFd, hostFd, hostPath, hostPathAt, routeAt, routeHostPath } from './args.js';
+import { EBADF, EFAULT, EINVAL, addr, faultingHostPtr, hostDirFd, hostFd, hostPath, hostPathAt, routeAt, routeHostPath } from './args.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
@@ -224,6 +224,12 @@ const IOCTLS = new Map<number, { size: number; name: string }>([
   [0x541b, { size: 4, name: 'FIONREAD' }], [0x5421, { size: 4, name: 'FIONBIO' }],
   [0x5452, { size: 4, name: 'FIOASYNC' }], [0x5429, { size: 4, name: 'TIOCGSID' }],
   [0x540b, { size: 0, name: 'TCFLSH' }], [0x5409, { size: 0, name: 'TCSBRK' }], [0x540a, { size: 0, name: 'TCXONC' }],
+  // sockets: queue sizes, the urgent mark, and interface queries on a struct ifreq (40 bytes)
+  [0x5411, { size: 4, name: 'TIOCOUTQ' }], [0x8905, { size: 4, name: 'SIOCATMARK' }],
+  [0x8910, { size: 40, name: 'SIOCGIFNAME' }], [0x8913, { size: 40, name: 'SIOCGIFFLAGS' }],
+  [0x8915, { size: 40, name: 'SIOCGIFADDR' }], [0x8919, { size: 40, name: 'SIOCGIFBRDADDR' }],
+  [0x891b, { size: 40, name: 'SIOCGIFNETMASK' }], [0x8921, { size: 40, name: 'SIOCGIFMTU' }],
+  [0x8927, { size: 40, name: 'SIOCGIFHWADDR' }], [0x8933, { size: 40, name: 'SIOCGIFINDEX' }],
 ]);
 export const IOCTL_NAMES = new Map([...IOCTLS].map(([k, v]) => [k, v.name]));
 const FIONCLEX = 0x5450, FIOCLEX = 0x5451;
@@ -236,9 +242,8 @@ function ioctl(p: Process, a: Args): number {
   const known = IOCTLS.get(req);
   if (!known) return -E.ENOTTY;
   if (known.size === 0) return sys(SYS.ioctl, h, req, a[2]!);
-  const arg = p.hostPtr(a[2]!, known.size);
-  if (arg < 0) return EFAULT;
-  return sys(SYS.ioctl, h, req, arg);
+  // a bad pointer faults in the kernel, after it found whether the descriptor has this ioctl
+  return sys(SYS.ioctl, h, req, faultingHostPtr(p, a[2]!, known.size));
 }
 
 // ---- the table entries of this family ----
@@ -301,7 +306,7 @@ export const fsSyscalls: SyscallDef[] = [
   } },
   { name: 'pipe', status: 'emulated', args: ['ptr'], handler: (p, a) => pipe2(p, a[0]!, 0) },
   { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!), notes: 'a host pipe; O_CLOEXEC kept per guest descriptor, O_NONBLOCK and O_DIRECT (packet mode) passed to the host' },
-  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; others ENOTTY' },
+  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; socket TIOCOUTQ/SIOCOUTQ, SIOCATMARK and interface queries (SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFMTU, SIOCGIFHWADDR, ...); others (SIOCGIFCONF, whose struct holds a pointer, and all setters) ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
   { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true, true) },
   { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true, true) },

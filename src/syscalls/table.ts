@@ -14,6 +14,7 @@ import { eventSyscalls } from './events.js';
 import { schedSyscalls } from './sched.js';
 import { ioSyscalls } from './io.js';
 import { signalfdSyscalls } from './signalfd.js';
+import { netSyscalls } from './net.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -28,6 +29,7 @@ const families: Record<string, SyscallDef[]> = {
   'scheduling': schedSyscalls,
   'data movement, locks, attributes': ioSyscalls,
   'signal descriptors': signalfdSyscalls,
+  'sockets': netSyscalls,
 };
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }

@@ -28,6 +28,29 @@ const CLOCKS = ['CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID',
 const WHENCE = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
 const FCNTL: Record<number, string> = { 0: 'F_DUPFD', 1: 'F_GETFD', 2: 'F_SETFD', 3: 'F_GETFL', 4: 'F_SETFL', 5: 'F_GETLK', 6: 'F_SETLK', 7: 'F_SETLKW', 1030: 'F_DUPFD_CLOEXEC' };
 
+const FAMILIES: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
+const SOCKTYPES = ['0', 'SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_RAW', 'SOCK_RDM', 'SOCK_SEQPACKET', 'SOCK_DCCP'];
+
+/** family, and the port/address or path of the common ones (read only if readable) */
+function sockaddr(p: Process, v: number): string {
+  if (v === 0) return 'NULL';
+  const b = p.readBytes(v, 28);
+  if (!b) return hex(v);
+  const d = Buffer.from(b), fam = d.readUInt16LE(0);
+  const name = FAMILIES[fam] ?? `family ${fam}`;
+  if (fam === 2) return `{${name}, ${d.readUInt16BE(2)}, ${[...d.subarray(4, 8)].join('.')}}`;
+  if (fam === 10) return `{${name}, ${d.readUInt16BE(2)}}`;
+  if (fam === 1) {
+    const path = p.readBytes(v + 2, 108);
+    if (!path) return `{${name}}`;
+    const pb = Buffer.from(path);
+    // abstract names start with a NUL byte
+    const abs = pb[0] === 0, s = abs ? pb.subarray(1) : pb, end = s.indexOf(0);
+    return `{${name}, ${abs ? '@' : ''}${JSON.stringify(s.toString('latin1', 0, end < 0 ? s.length : end))}}`;
+  }
+  return `{${name}}`;
+}
+
 function decode(p: Process, kind: ArgKind, v: number): string {
   switch (kind) {
     case 'fd': return String(v | 0);
@@ -55,6 +78,13 @@ function decode(p: Process, kind: ArgKind, v: number): string {
     case 'ioctl': return IOCTL_NAMES.get(v >>> 0) ?? hex(v >>> 0);
     case 'fcntl': return FCNTL[v] ?? String(v);
     case 'uint': return String(v >>> 0);
+    case 'family': return FAMILIES[v] ?? String(v);
+    case 'socktype': {
+      const t = SOCKTYPES[v & 0xf] ?? String(v & 0xf);
+      const rest = flagNames(v & ~0xf, [[0o4000, 'SOCK_NONBLOCK'], [0o2000000, 'SOCK_CLOEXEC']], '');
+      return !rest ? t : (v & 0xf) === 0 ? rest : `${t}|${rest}`;
+    }
+    case 'sockaddr': return sockaddr(p, v);
     default: return String(v);
   }
 }

@@ -9,7 +9,8 @@ export type Status = 'passthrough' | 'emulated' | 'partial' | 'unsupported';
 
 /** How trace output decodes an argument. */
 export type ArgKind = 'int' | 'uint' | 'hex' | 'fd' | 'dirfd' | 'ptr' | 'str' | 'size' | 'off' | 'oflags'
-  | 'mode' | 'prot' | 'mapflags' | 'signal' | 'clock' | 'whence' | 'atflags' | 'ioctl' | 'fcntl' | 'code';
+  | 'mode' | 'prot' | 'mapflags' | 'signal' | 'clock' | 'whence' | 'atflags' | 'ioctl' | 'fcntl' | 'code'
+  | 'family' | 'socktype' | 'sockaddr';
 
 /** Handler arguments: the six syscall registers as signed 64-bit values (exact below 2^53). */
 export type Args = Float64Array;
@@ -23,6 +24,9 @@ export interface SyscallDef {
   handler?: Handler;
   /** how the result is printed in traces */
   ret?: 'int' | 'hex' | 'fd';
+  /** whether an EPIPE result also raises SIGPIPE, as writes do (default: yes); sockets say no
+   * for MSG_NOSIGNAL and for calls that do not write */
+  sigpipe?: (a: Args) => boolean;
   notes?: string;
 }
 

@@ -56,6 +56,16 @@ static inline const char *errname(int e) {
   case EOVERFLOW: return "EOVERFLOW";
   case EOPNOTSUPP: return "EOPNOTSUPP";
   case ETIMEDOUT: return "ETIMEDOUT";
+  case ENOTSOCK: return "ENOTSOCK";
+  case EMSGSIZE: return "EMSGSIZE";
+  case ENOPROTOOPT: return "ENOPROTOOPT";
+  case EAFNOSUPPORT: return "EAFNOSUPPORT";
+  case EADDRINUSE: return "EADDRINUSE";
+  case ENOTCONN: return "ENOTCONN";
+  case EISCONN: return "EISCONN";
+  case ECONNREFUSED: return "ECONNREFUSED";
+  case EINPROGRESS: return "EINPROGRESS";
+  case ENOBUFS: return "ENOBUFS";
   default: {
     static char buf[32];
     snprintf(buf, sizeof buf, "errno%d", e);
