@@ -55,12 +55,18 @@ static napi_value make_i64(napi_env env, int64_t x) {
 
 /* syscall(nr, a0..a5) -> result, or -errno. Blocking calls (KVM_RUN, read, nanosleep) block the
  * calling JS thread, which is the design: one JS thread per vCPU. */
-static napi_value js_syscall(napi_env env, napi_callback_info info) {
+/* the number and up to six arguments of a syscall call from JS (missing ones are 0) */
+static bool syscall_args(napi_env env, napi_callback_info info, int64_t a[7]) {
     size_t argc = 7;
     napi_value argv[7];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-    int64_t a[7] = {0};
-    for (size_t i = 0; i < argc && i < 7; i++) a[i] = arg_i64(env, argv[i]);
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
+    for (size_t i = 0; i < 7; i++) a[i] = i < argc ? arg_i64(env, argv[i]) : 0;
+    return true;
+}
+
+static napi_value js_syscall(napi_env env, napi_callback_info info) {
+    int64_t a[7];
+    if (!syscall_args(env, info, a)) return NULL;
     long r = syscall(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     return make_i64(env, r == -1 ? -(int64_t)errno : (int64_t)r);
 }
@@ -117,11 +123,8 @@ static void cancel_pending_call(void *uc) {
 /* blockingSyscall(nr, a0..a5): syscall() for a call that may block the JS thread; -EINTR without
  * making it when a caught host signal is waiting to be taken (see signalTake) */
 static napi_value js_blocking_syscall(napi_env env, napi_callback_info info) {
-    size_t argc = 7;
-    napi_value argv[7];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-    int64_t a[7] = {0};
-    for (size_t i = 0; i < argc && i < 7; i++) a[i] = arg_i64(env, argv[i]);
+    int64_t a[7];
+    if (!syscall_args(env, info, a)) return NULL;
     long r = km_cp_syscall(&host_pending, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     return make_i64(env, (int64_t)r);
 }

@@ -50,21 +50,18 @@ function sendfile(p: Process, a: Args): number | HostCall {
   return new HostCall(SYS.sendfile, [out, inp, off, a[3]!]);
 }
 
-function splice(p: Process, a: Args): number | HostCall {
-  const inp = hostFd(p, a[0]!), out = hostFd(p, a[2]!);
-  if (inp < 0 || out < 0) return EBADF;
-  const offIn = offPtr(p, a[1]!), offOut = offPtr(p, a[3]!);
-  if (offIn < 0 || offOut < 0) return EFAULT;
-  return new HostCall(SYS.splice, [inp, offIn, out, offOut, a[4]!, a[5]!]);
+/** splice and copy_file_range: (fd_in, off_in*, fd_out, off_out*, len, flags), the same shape */
+function twoFdCopy(nr: number) {
+  return (p: Process, a: Args): number | HostCall => {
+    const inp = hostFd(p, a[0]!), out = hostFd(p, a[2]!);
+    if (inp < 0 || out < 0) return EBADF;
+    const offIn = offPtr(p, a[1]!), offOut = offPtr(p, a[3]!);
+    if (offIn < 0 || offOut < 0) return EFAULT;
+    return new HostCall(nr, [inp, offIn, out, offOut, a[4]!, a[5]!]);
+  };
 }
-
-function copyFileRange(p: Process, a: Args): number | HostCall {
-  const inp = hostFd(p, a[0]!), out = hostFd(p, a[2]!);
-  if (inp < 0 || out < 0) return EBADF;
-  const offIn = offPtr(p, a[1]!), offOut = offPtr(p, a[3]!);
-  if (offIn < 0 || offOut < 0) return EFAULT;
-  return new HostCall(SYS.copy_file_range, [inp, offIn, out, offOut, a[4]!, a[5]!]);
-}
+const splice = twoFdCopy(SYS.splice);
+const copyFileRange = twoFdCopy(SYS.copy_file_range);
 
 function vmsplice(p: Process, a: Args): number | HostCall {
   const h = hostFd(p, a[0]!);
