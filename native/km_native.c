@@ -217,8 +217,9 @@ static void on_host_signal(int sig, siginfo_t *si, void *uc) {
  * thread) drains the ring and sleeps on `seq` when it is empty. Both sides spin briefly before
  * sleeping, because a syscall round trip is usually a few microseconds.
  *
- * Slot threads block every signal but KICK_SIG, whose empty handler (no SA_RESTART) interrupts
- * KVM_RUN (with kvm_run.immediate_exit set first) or a blocking host call with EINTR.
+ * Slot threads block every signal but KICK_SIG, whose handler (no SA_RESTART) interrupts KVM_RUN
+ * (with kvm_run.immediate_exit set first) or a blocking host call with EINTR; on the JS thread it
+ * also cancels an inline call about to start (see km_cp_syscall).
  */
 #define RING_SIZE 4096
 enum { CMD_RUN = 1, CMD_SYSCALL = 2, CMD_EXIT = 3 };

@@ -110,15 +110,25 @@ export function rewriteProcPath(p: Process, path: Buffer): Buffer | number {
   return r.kind === 'host' ? r.path : Buffer.from(r.hostPath, 'latin1');
 }
 
+/** the monitor's (and payload's) working directory as last read, undefined after a change */
+let cwd: string | null | undefined;
+/** chdir and fchdir call this after changing the working directory */
+export function forgetCwd(): void { cwd = undefined; }
+
 /** A path relative to a guest directory under /proc made absolute (so it can be routed); other
  * paths unchanged. `hostDir` is the host fd behind the guest's dirfd (or AT_FDCWD). */
 export function absoluteIfProc(path: Buffer, hostDir: number): Buffer {
   if (path.length === 0 || path[0] === 0x2f || (hostDir < 0 && hostDir !== AT_FDCWD)) return path;
   let base: string | null;
   if (hostDir === AT_FDCWD) {
-    const b = Buffer.alloc(4096);
-    const n = sys(SYS.getcwd, native.addressOf(b), b.length);
-    base = n > 0 ? b.toString('latin1', 0, n - 1) : null;
+    // the working directory changes only through chdir/fchdir (forgetCwd): read it once per change,
+    // not on every relative path
+    if (cwd === undefined) {
+      const b = Buffer.alloc(4096);
+      const n = sys(SYS.getcwd, native.addressOf(b), b.length);
+      cwd = n > 0 ? b.toString('latin1', 0, n - 1) : null;
+    }
+    base = cwd;
   } else {
     base = hostReadlink(`/proc/self/fd/${hostDir}`);
   }

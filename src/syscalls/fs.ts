@@ -4,7 +4,7 @@ import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
 import { F, FD_CLOEXEC, type GuestSeg } from '../km/fdtable.js';
-import { procGetdents, procOpen, procReadlink } from '../km/procfs.js';
+import { forgetCwd, procGetdents, procOpen, procReadlink } from '../km/procfs.js';
 import { HostCall, type Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type Args, type SyscallDef } from './types.js';
@@ -249,6 +249,8 @@ function ioctl(p: Process, a: Args): number {
 // ---- the table entries of this family ----
 
 const P = 'passthrough' as const;
+const chdir = atPath(SYS.chdir, false);
+
 export const fsSyscalls: SyscallDef[] = [
   { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read), notes: 'on the calling thread\'s host thread; a signalfd is read from the monitor\'s pending signals' },
   { name: 'write', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.write) },
@@ -313,8 +315,8 @@ export const fsSyscalls: SyscallDef[] = [
   { name: 'readlink', status: 'emulated', args: ['str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, AT_FDCWD, a[0]!, a[1]!, a[2]!), notes: '/proc/self/exe names the payload, /proc/self/fd/N the target of guest fd N' },
   { name: 'readlinkat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'size'], handler: (p, a) => readlinkat(p, a[0]!, a[1]!, a[2]!, a[3]!), notes: '/proc/self/exe names the payload, /proc/self/fd/N the target of guest fd N' },
   { name: 'getcwd', status: P, args: ['ptr', 'size'], handler: (p, a) => { const b = p.hostPtr(a[0]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.getcwd, b, a[1]!); } },
-  { name: 'chdir', status: P, args: ['str'], handler: atPath(SYS.chdir, false) },
-  { name: 'fchdir', status: P, args: ['fd'], handler: (p, a) => { const h = hostFd(p, a[0]!); return h < 0 ? EBADF : sys(SYS.fchdir, h); } },
+  { name: 'chdir', status: P, args: ['str'], handler: (p, a) => { forgetCwd(); return chdir(p, a); } },
+  { name: 'fchdir', status: P, args: ['fd'], handler: (p, a) => { const h = hostFd(p, a[0]!); forgetCwd(); return h < 0 ? EBADF : sys(SYS.fchdir, h); } },
   { name: 'mkdir', status: P, args: ['str', 'mode'], handler: atPath(SYS.mkdir, false) },
   { name: 'mkdirat', status: P, args: ['dirfd', 'str', 'mode'], handler: atPath(SYS.mkdirat, true) },
   { name: 'rmdir', status: P, args: ['str'], handler: atPath(SYS.rmdir, false) },

@@ -48,7 +48,7 @@ function uname(p: Process, buf: number): number {
 
 function isSelf(p: Process, pid: number): boolean { return pid === 0 || pid === p.pid; }
 /** 0, the process or one of its threads (calls that take a thread id, like sched_getaffinity) */
-function isOwnTask(p: Process, tid: number): boolean { return isSelf(p, tid) || p.threads.has(tid); }
+export function isOwnTask(p: Process, tid: number): boolean { return isSelf(p, tid) || p.threads.has(tid); }
 
 function prlimit(p: Process, pid: number, res: number, newPtr: number, oldPtr: number): number {
   if (!isSelf(p, pid)) return -E.ESRCH;

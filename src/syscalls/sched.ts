@@ -7,6 +7,7 @@ import { E } from '../host/errno.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL } from './args.js';
+import { isOwnTask } from './process.js';
 
 const SCHED = { OTHER: 0, FIFO: 1, RR: 2, BATCH: 3, IDLE: 5, DEADLINE: 6, RESET_ON_FORK: 0x40000000 } as const;
 const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 } as const;
@@ -14,14 +15,12 @@ const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 } as const;
 const SCHED_PARAM_SIZE = 4;
 const TIMESPEC_SIZE = 16;
 
-/** 0, the process or one of its threads */
-function ownTask(p: Process, id: number): boolean { return id === 0 || id === p.pid || p.threads.has(id); }
 
 function setScheduler(p: Process, id: number, policy: number, paramPtr: number): number {
   if (id < 0) return EINVAL;
   const b = p.readBytes(paramPtr, SCHED_PARAM_SIZE);
   if (!b) return EFAULT;
-  if (!ownTask(p, id)) return -E.ESRCH;
+  if (!isOwnTask(p, id)) return -E.ESRCH;
   const prio = Buffer.from(b).readInt32LE(0);
   switch (policy & ~SCHED.RESET_ON_FORK) {
     case SCHED.OTHER: case SCHED.BATCH: case SCHED.IDLE: return prio === 0 ? 0 : EINVAL;
@@ -32,17 +31,17 @@ function setScheduler(p: Process, id: number, policy: number, paramPtr: number):
 
 /** priorities: the monitor's own for this process, the host's for anyone else */
 function prioWho(p: Process, which: number, who: number): number {
-  return which === PRIO.PROCESS && ownTask(p, who) ? 0 : who;
+  return which === PRIO.PROCESS && isOwnTask(p, who) ? 0 : who;
 }
 
 export const schedSyscalls: SyscallDef[] = [
   { name: 'sched_getscheduler', status: 'emulated', args: ['int'], handler: (p, a) => {
-    const id = int(a[0]!); return id < 0 ? EINVAL : ownTask(p, id) ? SCHED.OTHER : -E.ESRCH;
+    const id = int(a[0]!); return id < 0 ? EINVAL : isOwnTask(p, id) ? SCHED.OTHER : -E.ESRCH;
   }, notes: 'SCHED_OTHER' },
   { name: 'sched_getparam', status: 'emulated', args: ['int', 'ptr'], handler: (p, a) => {
     const id = int(a[0]!);
     if (id < 0) return EINVAL;
-    if (!ownTask(p, id)) return -E.ESRCH;
+    if (!isOwnTask(p, id)) return -E.ESRCH;
     return p.writeBytes(a[1]!, new Uint8Array(SCHED_PARAM_SIZE)) ? 0 : EFAULT;
   }, notes: 'priority 0' },
   { name: 'sched_setscheduler', status: 'partial', args: ['int', 'int', 'ptr'], handler: (p, a) => setScheduler(p, int(a[0]!), int(a[1]!), a[2]!),
@@ -53,7 +52,7 @@ export const schedSyscalls: SyscallDef[] = [
   { name: 'sched_rr_get_interval', status: 'emulated', args: ['int', 'ptr'], handler: (p, a) => {
     const id = int(a[0]!);
     if (id < 0) return EINVAL;
-    if (!ownTask(p, id)) return -E.ESRCH;
+    if (!isOwnTask(p, id)) return -E.ESRCH;
     // SCHED_OTHER threads have no round-robin quantum: Linux reports 0 for them
     return p.writeBytes(a[1]!, new Uint8Array(TIMESPEC_SIZE)) ? 0 : EFAULT;
   } },
