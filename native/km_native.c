@@ -14,6 +14,7 @@
 #include <node_api.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -198,7 +199,10 @@ static void on_host_signal(int sig, siginfo_t *si, void *uc) {
         host_info[sig][0] = si->si_code;
         host_info[sig][1] = si->si_code <= 0 || si->si_code == 0x80 ? si->si_pid : 0;
         host_info[sig][2] = si->si_code <= 0 ? si->si_uid : 0;
-        host_info[sig][3] = si->si_code == SI_QUEUE ? (int64_t)(intptr_t)si->si_value.sival_ptr : 0;
+        /* SIGCHLD: the child's pid and exit status / signal (si_status shares sigval's offset) */
+        host_info[sig][3] = si->si_code == SI_QUEUE ? (int64_t)(intptr_t)si->si_value.sival_ptr
+            : sig == SIGCHLD && si->si_code > 0 ? si->si_status : 0;
+        if (sig == SIGCHLD && si->si_code > 0) { host_info[sig][1] = si->si_pid; host_info[sig][2] = si->si_uid; }
     }
     __atomic_fetch_or(&host_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
     uint8_t *k = kick_flag;
@@ -479,6 +483,67 @@ static napi_value js_set_kick_address(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
+/* a JS array of strings as a NULL-terminated char* array (freed with free_strv) */
+static char **strv_of(napi_env env, napi_value arr) {
+    uint32_t n = 0;
+    if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+    char **v = calloc((size_t)n + 1, sizeof(char *));
+    for (uint32_t i = 0; v && i < n; i++) {
+        napi_value e;
+        size_t len = 0;
+        if (napi_get_element(env, arr, i, &e) != napi_ok || napi_get_value_string_utf8(env, e, NULL, 0, &len) != napi_ok) break;
+        v[i] = malloc(len + 1);
+        if (v[i]) napi_get_value_string_utf8(env, e, v[i], len + 1, &len);
+    }
+    return v;
+}
+static void free_strv(char **v) {
+    for (char **p = v; p && *p; p++) free(*p);
+    free(v);
+}
+
+/*
+ * spawn(path, argv, envp, keepFds) -> pid or -errno: starts a program as a child of this process
+ * (a forked payload's new monitor). The descriptors in keepFds stay open in it (they are the
+ * guest's, close-on-exec in the monitor); it starts with every signal at its default action and
+ * none blocked. posix_spawn does not copy the monitor's address space (guest memory included).
+ */
+static napi_value js_spawn(napi_env env, napi_callback_info info) {
+    size_t argc = 4;
+    napi_value argv[4];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    char path[4096];
+    size_t len = 0;
+    CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len));
+    char **av = strv_of(env, argv[1]), **ev = strv_of(env, argv[2]);
+    uint32_t nfds = 0;
+    CHECK(napi_get_array_length(env, argv[3], &nfds));
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    for (uint32_t i = 0; i < nfds; i++) {
+        napi_value e;
+        CHECK(napi_get_element(env, argv[3], i, &e));
+        int fd = (int)arg_i64(env, e);
+        /* dup2 of a descriptor onto itself clears its FD_CLOEXEC (POSIX, glibc >= 2.29) */
+        posix_spawn_file_actions_adddup2(&fa, fd, fd);
+    }
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid = -1;
+    int r = av && ev ? posix_spawn(&pid, path, &fa, &attr, av, ev) : ENOMEM;
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    free_strv(av);
+    free_strv(ev);
+    return make_i64(env, r ? -(int64_t)r : pid);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
     /* the addon loads on the JS thread; KICK_SIG (no SA_RESTART) interrupts its blocking calls and
      * those of the vCPU threads */
@@ -503,6 +568,7 @@ static napi_value init(napi_env env, napi_value exports) {
         {"post", NULL, js_post, NULL, NULL, NULL, napi_default, NULL},
         {"kick", NULL, js_kick, NULL, NULL, NULL, napi_default, NULL},
         {"waitEvents", NULL, js_wait_events, NULL, NULL, NULL, napi_default, NULL},
+        {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL},
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
     return exports;

@@ -1,6 +1,6 @@
 // km: the Kontain monitor command.
-import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
-import { delimiter, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { totalmem } from 'node:os';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
 import type { PayloadSpec } from '../km/monitor.js';
@@ -8,6 +8,7 @@ import type { PayloadSpec } from '../km/monitor.js';
 export const EXIT_KM_FAILED = 125;
 export const EXIT_CANNOT_EXECUTE = 126;
 export const EXIT_NOT_FOUND = 127;
+const ENOENT = 2;
 
 class CliExit {
   constructor(readonly code: number, readonly message: string | null) {}
@@ -26,19 +27,6 @@ function resolveExecutable(name: string): string {
     try { if (statSync(cand).isFile()) return cand; } catch { /* next */ }
   }
   throw new CliExit(EXIT_NOT_FOUND, `km: ${name}: No such file or directory`);
-}
-
-function fsReason(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  switch (code) {
-    case 'ENOENT': return 'No such file or directory';
-    case 'EACCES': case 'EPERM': return 'Permission denied';
-    case 'ENOTDIR': return 'Not a directory';
-    case 'ELOOP': return 'Too many levels of symbolic links';
-    case 'ENAMETOOLONG': return 'File name too long';
-    case 'EISDIR': return 'Is a directory';
-    default: return code ?? String(e);
-  }
 }
 
 function buildEnv(a: KmArgs): string[] {
@@ -65,6 +53,13 @@ function buildEnv(a: KmArgs): string[] {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const forked = process.env.KM_FORK_STATE;
+  if (forked !== undefined) {
+    // this km is the child half of a payload's fork (src/km/fork.ts)
+    delete process.env.KM_FORK_STATE;
+    const { runForkedChild } = await import('./run.js');
+    runForkedChild(forked);
+  }
   let a: KmArgs;
   try {
     a = parseKmArgs(argv);
@@ -85,48 +80,17 @@ async function main(argv: string[]): Promise<void> {
   // validate the executable before touching KVM, so bad input is reported the same everywhere
   const given = a.executable;
   const path = resolveExecutable(given);
-  let st;
-  try { st = statSync(path); } catch (e) { throw new CliExit(fsReason(e) === 'No such file or directory' ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, `km: ${given}: ${fsReason(e)}`); }
-  if (st.isDirectory()) throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: Is a directory`);
-  if (!st.isFile()) throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: not a regular file`);
-  try { accessSync(path, constants.X_OK); } catch { throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: Permission denied`); }
-  let file: Uint8Array;
-  try { file = readFileSync(path); } catch (e) { throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: ${fsReason(e)}`); }
-  const { parseElf, ElfError } = await import('../elf/elf.js');
-  let image;
-  try { image = parseElf(file); } catch (e) {
-    if (e instanceof ElfError) throw new CliExit(EXIT_CANNOT_EXECUTE, `km: ${given}: ${e.message}`);
+  const { prepareProgram, ExecFailure } = await import('../km/program.js');
+  let spec: PayloadSpec;
+  try {
+    spec = prepareProgram(path, given, [a.argv0 ?? given, ...a.payloadArgs], env);
+  } catch (e) {
+    if (e instanceof ExecFailure) throw new CliExit(e.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, `km: ${e.message}`);
     throw e;
-  }
-  let interp: PayloadSpec['interp'];
-  if (image.interp !== null) {
-    // like execve: the interpreter named by PT_INTERP is itself a static ELF (ld.so) that km loads
-    // next to the program; a relative name is taken relative to the current directory
-    const ipath = image.interp;
-    const what = `km: ${given}: interpreter ${ipath}`;
-    let ifile: Uint8Array;
-    try {
-      const ist = statSync(ipath);
-      if (!ist.isFile()) throw new CliExit(EXIT_CANNOT_EXECUTE, `${what}: not a regular file`);
-      ifile = readFileSync(ipath);
-    } catch (e) {
-      if (e instanceof CliExit) throw e;
-      throw new CliExit(fsReason(e) === 'No such file or directory' ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, `${what}: ${fsReason(e)}`);
-    }
-    let iimage;
-    try { iimage = parseElf(ifile); } catch (e) {
-      if (e instanceof ElfError) throw new CliExit(EXIT_CANNOT_EXECUTE, `${what}: ${e.message}`);
-      throw e;
-    }
-    if (iimage.interp !== null) throw new CliExit(EXIT_CANNOT_EXECUTE, `${what}: the interpreter itself names an interpreter`);
-    interp = { path: resolve(ipath), image: iimage, file: ifile };
   }
 
   const { runPayloadToEnd } = await import('./run.js');
-  runPayloadToEnd({
-    exePath: realpathSync(path), execfn: given, image, file, interp,
-    argv: [a.argv0 ?? given, ...a.payloadArgs], envp: env,
-  }, {
+  runPayloadToEnd(spec, {
     trace: a.trace, stats: a.stats, verbose: a.verbose, maxThreads: a.maxThreads ?? 0,
     memLimit: a.memLimit ?? totalmem(), devicePath: a.device, logFd: -1,
   });

@@ -6,7 +6,10 @@ import { HostError } from '../host/hostcalls.js';
 import { errnoMessage } from '../host/errno.js';
 import { dieBySignal, signalName } from '../host/signals.js';
 import { startPayload, type PayloadSpec } from '../km/monitor.js';
-import { PayloadExit, PayloadKilled, MonitorError } from '../km/exit.js';
+import { PayloadExit, PayloadKilled, MonitorError, ExecRequest } from '../km/exit.js';
+import { endForExec } from '../km/exec.js';
+import { startForkedChild } from '../km/fork.js';
+import type { Thread } from '../km/thread.js';
 import { KvmError } from '../kvm/kvm.js';
 import type { MonitorOptions, Process } from '../km/process.js';
 import { DISPATCH } from '../syscalls/table.js';
@@ -28,38 +31,76 @@ function printStats(p: Process): void {
   p.log(lines.join('\n'));
 }
 
+type Start = () => { proc: Process; main: Thread };
+
 export function runPayloadToEnd(spec: PayloadSpec, opts: MonitorOptions): never {
-  // km's own messages go to a private copy of stderr: the payload owns fds 0..2
+  const logFd = openLog(opts);
+  return runMonitor(() => startPayload(spec, { ...opts, logFd }, undefined), { ...opts, logFd }, spec.execfn);
+}
+
+/** The child half of a fork (src/km/fork.ts): the state comes from the parent monitor. */
+export function runForkedChild(fds: string): never {
+  const logFd = sys(SYS.fcntl, 2, F_DUPFD_CLOEXEC, 100);
+  let started: ReturnType<typeof startForkedChild>;
+  try {
+    started = startForkedChild(fds, logFd);
+  } catch (e) {
+    if (e instanceof Error) {
+      (globalThis as { __kmWriteErr?: (s: string) => void }).__kmWriteErr?.(`km: fork: ${e.message.split('\n')[0]}\n`);
+      process.exit(125);
+    }
+    throw e;
+  }
+  return runMonitor(() => started, started.proc.opts, started.proc.argv[0] ?? started.proc.exePath);
+}
+
+/** km's own messages go to a private copy of stderr: the payload owns fds 0..2 */
+function openLog(opts: MonitorOptions): number {
   const logFd = sys(SYS.fcntl, 2, F_DUPFD_CLOEXEC, 100);
   opts.logFd = logFd;
+  return logFd;
+}
+
+/** Runs payloads until one ends: an execve replaces the payload and goes on in this monitor. */
+function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
   let proc: Process | undefined;
   const fail = (msg: string, code: number): never => {
     (globalThis as { __kmWriteErr?: (s: string) => void }).__kmWriteErr?.(`${msg}\n`);
     process.exit(code);
   };
-  try {
-    const started = startPayload(spec, opts);
-    proc = started.proc;
-    return started.proc.sched.run(started.main);
-  } catch (e) {
-    if (e instanceof PayloadExit) {
-      if (proc && opts.stats) printStats(proc);
-      // other vCPU threads may be running: end the process at once, without node's teardown
-      if (proc?.sched.threaded) sys(SYS.exit_group, e.status);
-      process.exit(e.status);
+  for (;;) {
+    try {
+      const started = start();
+      proc = started.proc;
+      return started.proc.sched.run(started.main);
+    } catch (e) {
+      if (e instanceof ExecRequest && proc) {
+        const carry = endForExec(proc);
+        const spec = e.spec;
+        name = spec.execfn;
+        proc = undefined;
+        start = () => startPayload(spec, opts, carry);
+        continue;
+      }
+      if (e instanceof PayloadExit) {
+        if (proc && opts.stats) printStats(proc);
+        // other vCPU threads may be running: end the process at once, without node's teardown
+        if (proc?.sched.threaded) sys(SYS.exit_group, e.status);
+        process.exit(e.status);
+      }
+      if (e instanceof PayloadKilled) {
+        if (proc && opts.stats) printStats(proc);
+        if (proc && (opts.verbose || opts.trace)) proc.log(`km: ${name}: killed by ${signalName(e.signal)}: ${e.detail}`);
+        dieBySignal(e.signal);
+      }
+      if (e instanceof KvmError) return fail(`km: ${opts.devicePath}: ${e.message}`, 125);
+      if (e instanceof HostError && e.call.startsWith('open ')) {
+        return fail(`km: cannot open ${opts.devicePath}: ${errnoMessage(e.errno)}${e.errno === 2 || e.errno === 19 ? ' (KVM is not available on this machine)' : e.errno === 13 ? ' (no permission on the KVM device)' : ''}`, 125);
+      }
+      if (e instanceof ElfError) return fail(`km: ${name}: ${e.message}`, 126);
+      if (e instanceof ArgListTooLong) return fail(`km: ${name}: Argument list too long`, 126);
+      if (e instanceof MonitorError) return fail(`km: ${name}: monitor error: ${e.message}`, 125);
+      throw e;
     }
-    if (e instanceof PayloadKilled) {
-      if (proc && opts.stats) printStats(proc);
-      if (proc && (opts.verbose || opts.trace)) proc.log(`km: ${spec.execfn}: killed by ${signalName(e.signal)}: ${e.detail}`);
-      dieBySignal(e.signal);
-    }
-    if (e instanceof KvmError) return fail(`km: ${opts.devicePath}: ${e.message}`, 125);
-    if (e instanceof HostError && e.call.startsWith('open ')) {
-      return fail(`km: cannot open ${opts.devicePath}: ${errnoMessage(e.errno)}${e.errno === 2 || e.errno === 19 ? ' (KVM is not available on this machine)' : e.errno === 13 ? ' (no permission on the KVM device)' : ''}`, 125);
-    }
-    if (e instanceof ElfError) return fail(`km: ${spec.execfn}: ${e.message}`, 126);
-    if (e instanceof ArgListTooLong) return fail(`km: ${spec.execfn}: Argument list too long`, 126);
-    if (e instanceof MonitorError) return fail(`km: ${spec.execfn}: monitor error: ${e.message}`, 125);
-    throw e;
   }
 }

@@ -18,7 +18,7 @@ export interface NativeAddon {
   signalDisposition(sig: number, mode: 0 | 1 | 2): number;
   /** caught signals since the last call, bit (sig - 1) */
   signalTake(): bigint;
-  /** [si_code, si_pid, si_uid, si_value] of the last caught instance of sig */
+  /** [si_code, si_pid, si_uid, si_value (SIGCHLD: si_status)] of the last caught instance of sig */
   signalInfo(sig: number): [number, number, number, number];
   /** byte set to 1 when a signal is caught (kvm_run.immediate_exit), 0 for none */
   setKickAddress(address: number): void;
@@ -32,6 +32,9 @@ export interface NativeAddon {
   kick(slot: number): void;
   /** sleeps until the event sequence moves past `seen`, a signal is caught, or timeoutNs (< 0: none) */
   waitEvents(seen: number, timeoutNs: number): number;
+  /** posix_spawn of a child with every signal default and unblocked; keepFds stay open in it.
+   * Returns its pid or -errno. */
+  spawn(path: string, argv: readonly string[], envp: readonly string[], keepFds: readonly number[]): number;
 }
 
 // Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs

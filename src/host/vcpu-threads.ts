@@ -13,12 +13,18 @@ export const CMD = { RUN: 1, SYSCALL: 2, EXIT: 3 } as const;
 export const MAX_SLOTS = RING_SIZE;
 
 export class VcpuThreads {
+  private static instance: VcpuThreads | null = null;
+  /** The process's vCPU threads: created once, kept across execve (a thread per slot, ever). */
+  static shared(slots: number): VcpuThreads {
+    return (VcpuThreads.instance ??= new VcpuThreads(slots));
+  }
+
   private readonly dv: DataView;
   private readonly i32: Int32Array;
   private head = 0;
   private readonly started = new Set<number>();
 
-  constructor(slots: number) {
+  private constructor(slots: number) {
     const ab = native.threadsInit(slots);
     this.dv = new DataView(ab);
     this.i32 = new Int32Array(ab);

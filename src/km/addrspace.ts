@@ -4,6 +4,8 @@
 // exists; mirroring protection here also makes the host kernel return EFAULT like Linux would).
 import { E } from '../host/errno.js';
 import { MAP, PROT, MADV } from '../host/hostcalls.js';
+import { native, sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
 import { PageTables, pteFlags } from '../vm/pagetables.js';
 import { MMAP_MIN_ADDR, MMAP_TOP, MONITOR_BASE, PAGE_SIZE, pageUp, STACK_SIZE, STACK_TOP } from '../vm/layout.js';
@@ -13,7 +15,9 @@ export interface Vma {
   end: number;
   prot: number;
   shared: boolean;
-  /** host fd of a file mapping (monitor-owned dup), or -1 for anonymous memory */
+  /** the host object behind the mapping, or -1 for private anonymous memory: a monitor-owned dup
+   * of the mapped file's fd, or a memfd for shared anonymous memory (so that a forked child, a
+   * separate monitor, can map the same pages). Split pieces share it; it is closed with the last. */
   hostFd: number;
   /** file offset of `start` for file mappings */
   offset: number;
@@ -32,6 +36,18 @@ const PROT_MASK = PROT.READ | PROT.WRITE | PROT.EXEC;
 const PROT_GROWS = 0x01000000 | 0x02000000;
 
 const isErr = (r: number) => r < 0;
+const F_DUPFD_CLOEXEC = 1030;
+const MFD_CLOEXEC = 1;
+const SHM_NAME = Buffer.from('km-shared-anon\0');
+
+/** a memfd of `size` bytes backing shared anonymous memory, or -errno */
+function sharedAnonFd(size: number): number {
+  const fd = sys(SYS.memfd_create, native.addressOf(SHM_NAME), MFD_CLOEXEC);
+  if (fd < 0) return fd;
+  const r = sys(SYS.ftruncate, fd, size);
+  if (r < 0) { sys(SYS.close, fd); return r; }
+  return fd;
+}
 
 export class AddressSpace {
   /** sorted by start, non-overlapping */
@@ -112,6 +128,7 @@ export class AddressSpace {
   private removeRange(start: number, end: number, release: boolean): void {
     this.splitAt(start);
     this.splitAt(end);
+    const fds = new Set<number>();
     let i = this.firstAbove(start);
     while (i < this.vmas.length && this.vmas[i]!.start < end) {
       const v = this.vmas[i]!;
@@ -120,8 +137,10 @@ export class AddressSpace {
         this.pt.unmap(v.start, v.end - v.start);
       }
       if (release) this.mem.release(v.start, v.end - v.start);
+      if (v.hostFd >= 0) fds.add(v.hostFd);
       this.vmas.splice(i, 1);
     }
+    for (const fd of fds) if (!this.vmas.some((v) => v.hostFd === fd)) sys(SYS.close, fd);
   }
 
   /** Top-down search for a free range of len bytes below MMAP_TOP. */
@@ -149,6 +168,26 @@ export class AddressSpace {
     const r = this.mem.mapAnon(start, end - start, prot | PROT.WRITE, false);
     if (isErr(r)) return r;
     this.addVma({ start, end, prot, shared: false, hostFd: -1, offset: file?.offset ?? 0, name, file: file?.id });
+    return 0;
+  }
+
+  /**
+   * Re-creates a mapping of a forked parent: its host backing (the same file or memfd for
+   * mappings with one), the parent's private pages written by `fill`, then its protection.
+   */
+  restoreVma(v: Vma, fill: (start: number, end: number) => number): number {
+    const len = v.end - v.start;
+    const writable = v.prot === PROT.NONE ? PROT.NONE : v.prot | PROT.WRITE;
+    const r = v.hostFd >= 0
+      ? this.mem.mapFile(v.start, len, v.shared ? v.prot : writable, v.shared, v.hostFd, v.offset)
+      : this.mem.mapAnon(v.start, len, writable, false);
+    if (isErr(r)) return r;
+    if (!v.shared && v.prot !== PROT.NONE) {
+      const f = fill(v.start, v.end);
+      if (isErr(f)) return f;
+      if (writable !== v.prot) this.mem.protect(v.start, len, v.prot);
+    }
+    this.addVma({ ...v });
     return 0;
   }
 
@@ -233,10 +272,14 @@ export class AddressSpace {
     // the memory limit counts what replaces existing mappings only once
     const freed = fixed ? this.bytesCommittedIn(start, end) : 0;
     if (prot !== PROT.NONE && this.committed - freed + size > this.memLimit) return -E.ENOMEM;
-    const r = anon ? this.mem.mapAnon(start, size, prot, shared) : this.mem.mapFile(start, size, prot, shared, hostFd, offset);
-    if (isErr(r)) return r;
+    // the mapping keeps its own host object: the guest may close its fd right after mmap
+    const backed = !anon || shared;
+    const backing = !anon ? sys(SYS.fcntl, hostFd, F_DUPFD_CLOEXEC, 0) : shared ? sharedAnonFd(size) : -1;
+    if (backed && isErr(backing)) return backing;
+    const r = backing < 0 ? this.mem.mapAnon(start, size, prot, false) : this.mem.mapFile(start, size, prot, shared, backing, anon ? 0 : offset);
+    if (isErr(r)) { if (backing >= 0) sys(SYS.close, backing); return r; }
     if (fixed) this.removeRange(start, end, false);
-    this.addVma({ start, end, prot: prot & PROT_MASK, shared, hostFd: anon ? -1 : hostFd, offset: anon ? 0 : offset, name, file: anon ? undefined : file });
+    this.addVma({ start, end, prot: prot & PROT_MASK, shared, hostFd: backing, offset: anon ? 0 : offset, name, file: anon ? undefined : file });
     if (anon && !shared) this.mergeAround(start);
     return start;
   }
@@ -325,6 +368,14 @@ export class AddressSpace {
     const freed = replace ? this.bytesCommittedIn(dest, dest + newSize) : 0;
     if (this.committed - freed + grow > this.memLimit) return -E.ENOMEM;
     const moved: Vma = { ...v, start: dest, end: dest + newSize, offset: hasOffset(v) ? v.offset + (oldAddr - v.start) : 0 };
+    if (v.shared && !v.file && v.hostFd >= 0 && newSize > oldSize) {
+      // shared anonymous memory grows with its memfd (pages past the end would be SIGBUS)
+      const need = moved.offset + newSize;
+      if (sys(SYS.lseek, v.hostFd, 0, 2 /* SEEK_END */) < need) {
+        const r = sys(SYS.ftruncate, v.hostFd, need);
+        if (isErr(r)) return r;
+      }
+    }
     if (replace) this.removeRange(dest, dest + newSize, false);
     const r = this.mem.move(oldAddr, oldSize, dest, newSize);
     if (isErr(r)) return r;

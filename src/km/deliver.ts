@@ -50,7 +50,9 @@ export function takeHostSignals(p: Process): boolean {
   for (let s = 1; s <= NSIG; s++) {
     if (!(m & bit(s))) continue;
     const [code, pid, uid, value] = native.signalInfo(s);
-    p.procSignals.raise(s, code === SI_QUEUE ? { code, pid, uid, value } : code <= 0 ? { code, pid, uid } : { code });
+    // SIGCHLD from a child km: its pid, uid and status (si_status sits where sigval does)
+    const info = code === SI_QUEUE || (s === SIG.SIGCHLD && code > 0) ? { code, pid, uid, value } : code <= 0 ? { code, pid, uid } : { code };
+    p.procSignals.raise(s, info);
   }
   return true;
 }
@@ -77,19 +79,18 @@ export function syscallContext(p: Process, h: VcpuHandle, result: number): Regs 
 /** The same context read without completing the exit (the landing pad has not touched the
  * general registers before the doorbell): for copying it, not for replacing it. */
 export function syscallContextRegs(p: Process, h: VcpuHandle, result: number): Regs {
-  const regs = h.vcpu.getRegs() as Regs;
-  const mb = p.mem;
-  const sym = (n: string) => h.mailbox + p.machine.sym(n);
-  regs.rip = mb.readU64(sym('MB_RIP'));
-  regs.rsp = mb.readU64(sym('MB_RSP'));
-  regs.rflags = mb.readU64(sym('MB_RFLAGS'));
+  const regs: Regs = h.vcpu.getRegs();
+  const mb = (n: string) => p.mem.dataView(h.mailbox + p.machine.sym(n), 8).getBigUint64(0, true);
+  regs.rip = mb('MB_RIP');
+  regs.rsp = mb('MB_RSP');
+  regs.rflags = mb('MB_RFLAGS');
   regs.rcx = regs.rip;
   regs.r11 = regs.rflags;
-  regs.rax = result;
+  regs.rax = BigInt.asUintN(64, BigInt(result));
   return regs;
 }
 
-export function inGuestCode(rip: number): boolean { return rip >= CODE_VA && rip < CODE_VA + CODE_SIZE; }
+export function inGuestCode(rip: bigint): boolean { return rip >= BigInt(CODE_VA) && rip < BigInt(CODE_VA + CODE_SIZE); }
 
 /**
  * Delivers pending unblocked signals on top of `ctx` (the interrupted user context). Returns the
@@ -136,7 +137,7 @@ export function signalsAfterSyscall(p: Process, h: VcpuHandle, nr: number, resul
   const restart = result === -E.EINTR && RESTARTABLE.has(nr);
   const first = p.signals.actions[lowestReady(p)]!;
   if (restart && (first.handler === SIG_DFL || first.handler === SIG_IGN || first.flags & SA.RESTART)) {
-    ctx = { ...ctx, rip: ctx.rip - 2, rax: nr };
+    ctx = { ...ctx, rip: ctx.rip - 2n, rax: BigInt(nr) };
   }
   const regs = deliverSignals(p, h, ctx);
   enterUser(h, regs ?? ctx);
@@ -153,9 +154,9 @@ function lowestReady(p: Process): number {
 export function signalsAfterInterrupt(p: Process, h: VcpuHandle): void {
   takeHostSignals(p);
   if (!p.signals.hasDeliverable) return;
-  let ctx = h.vcpu.getRegs() as Regs;
+  let ctx: Regs = h.vcpu.getRegs();
   if (inGuestCode(ctx.rip)) {
-    const ret = CODE_VA + p.machine.sym('syscall_return'), end = p.machine.sigreturnTrampolineVa;
+    const ret = BigInt(CODE_VA + p.machine.sym('syscall_return')), end = BigInt(p.machine.sigreturnTrampolineVa);
     // on the way in, the vCPU is about to exit at the doorbell: deliver as that syscall ends
     if (ctx.rip < ret || ctx.rip >= end) return;
     // on the way back, the mailbox holds the whole user context: finish the return here
@@ -169,7 +170,7 @@ export function signalsAfterInterrupt(p: Process, h: VcpuHandle): void {
 export function sigreturn(p: Process): number {
   const h = p.vcpu;
   const cur = syscallContext(p, h, 0);
-  const f = popSigframe(p, cur.rsp, cur, p.machine.cpu.xsaveSize);
+  const f = popSigframe(p, Number(cur.rsp), cur, p.machine.cpu.xsaveSize);
   if (!f) throw new PayloadKilled(SIG.SIGSEGV, 'rt_sigreturn with an unreadable signal frame');
   p.signals.blocked = f.mask & ~UNBLOCKABLE;
   if (f.xsave && h.vcpu.setXsave(f.xsave) < 0) throw new PayloadKilled(SIG.SIGSEGV, 'rt_sigreturn with a corrupt FPU state');

@@ -1,4 +1,5 @@
 // How a payload ends, as values the vCPU loop throws and the CLI turns into km's own end.
+import type { PayloadSpec } from './monitor.js';
 export class PayloadExit {
   constructor(readonly status: number) {}
 }
@@ -13,4 +14,9 @@ export class MonitorError extends Error {}
 /** One thread ends (exit with other threads alive); the scheduler retires it. */
 export class ThreadExit {
   constructor(readonly status: number) {}
+}
+
+/** execve succeeded in its checks: the monitor replaces the payload with this program. */
+export class ExecRequest {
+  constructor(readonly spec: PayloadSpec) {}
 }

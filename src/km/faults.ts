@@ -12,7 +12,8 @@ export interface Fault {
   rip: number;
   cs: number;
   rflags: number;
-  rsp: number;
+  /** the interrupted stack pointer, exact (a payload may keep any 64-bit value in rsp) */
+  rsp: bigint;
   /** faulting address (CR2 for #PF) or 0 */
   addr: number;
   signal: number;
@@ -41,7 +42,7 @@ function simdCode(mxcsr: number): number {
 export function readFault(p: Process, rsp0: number, cr2: number, mxcsr = 0): Fault {
   const m = p.mem;
   const f = { vector: m.readU64(rsp0), errorCode: m.readU64(rsp0 + 8), rip: m.readU64(rsp0 + 16), cs: m.readU64(rsp0 + 24),
-    rflags: m.readU64(rsp0 + 32), rsp: m.readU64(rsp0 + 40), addr: 0 };
+    rflags: m.readU64(rsp0 + 32), rsp: m.dataView(rsp0 + 40, 8).getBigUint64(0, true), addr: 0 };
   let signal: number = SIG.SIGSEGV, code = SI_KERNEL, what = 'general protection fault';
   switch (f.vector) {
     case VEC.DE: signal = SIG.SIGFPE; code = FPE_INTDIV; what = 'divide error'; f.addr = f.rip; break;

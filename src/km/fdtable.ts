@@ -41,6 +41,19 @@ export class FdTable {
     this.cloexec = new Uint8Array(64);
   }
 
+  /** Replaces the table with [guest fd, host fd, close-on-exec] entries (a forked child's). */
+  restore(entries: readonly (readonly [number, number, boolean])[]): void {
+    this.host.fill(-1);
+    this.cloexec.fill(0);
+    this.objs.length = 0;
+    for (const [g, h, c] of entries) this.set(g, h, c);
+  }
+
+  /** Closes the descriptors marked close-on-exec (execve). */
+  closeOnExec(): void {
+    for (const g of this.list()) if (this.getCloexec(g)) this.close(g);
+  }
+
   /** Adopts host fds 0..2 as the guest's standard descriptors when they are open. */
   adoptStdio(): void {
     for (let fd = 0; fd < 3; fd++) if (sys(SYS.fcntl, fd, F.GETFD) >= 0) this.set(fd, fd, false);

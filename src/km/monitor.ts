@@ -11,7 +11,9 @@ import { AT, buildInitialStack } from '../elf/stack.js';
 import { Process, type MonitorOptions } from './process.js';
 import { MonitorError } from './exit.js';
 import { Scheduler } from './scheduler.js';
-import { mirrorInitialDispositions } from './deliver.js';
+import { mirrorDisposition, mirrorInitialDispositions } from './deliver.js';
+import { SIG_IGN } from './signals.js';
+import type { ExecCarry } from './exec.js';
 import { fileIdOf } from './procfiles.js';
 import type { Thread } from './thread.js';
 
@@ -31,10 +33,11 @@ export interface PayloadSpec {
 /** how much beyond the XSAVE area a Linux signal frame needs (matches AT_MINSIGSTKSZ on Linux) */
 const SIGFRAME_OVERHEAD = 944;
 
-export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine: Machine; proc: Process; main: Thread } {
+/** Builds the payload's VM and first thread; `carry` is what an execve keeps from the old program. */
+export function startPayload(spec: PayloadSpec, opts: MonitorOptions, carry?: ExecCarry): { machine: Machine; proc: Process; main: Thread } {
   mirrorInitialDispositions();
   const machine = new Machine(opts.devicePath);
-  const proc = new Process(machine, opts, spec.exePath, spec.argv, spec.envp);
+  const proc = new Process(machine, opts, spec.exePath, spec.argv, spec.envp, carry);
   const { as } = proc;
   const execStack = spec.image.phdrs.some((ph) => ph.type === PT.GNU_STACK && (ph.flags & PF.X) !== 0);
   if (as.initStack(execStack) < 0) throw new MonitorError('cannot map the initial stack (memory limit too small?)');
@@ -57,5 +60,10 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions): { machine
   proc.sched = new Scheduler(proc);
   const main = proc.sched.adoptMain(vcpu);
   vcpu.vcpu.setRegs({ rip: ld ? ld.entry : img.entry, rsp: stack.rsp, rflags: RFLAGS_FIXED }, true);
+  if (carry) {
+    for (const sig of carry.ignored) { proc.procSignals.actions[sig]!.handler = SIG_IGN; mirrorDisposition(sig, SIG_IGN); }
+    main.sig.blocked = carry.blocked;
+    for (const { sig, info } of carry.pending) main.sig.raise(sig, info);
+  }
   return { machine, proc, main };
 }

@@ -40,7 +40,7 @@ export interface SyscallStat { count: number; errors: number; ns: number }
 export class Process {
   readonly mem: GuestMemory;
   readonly as: AddressSpace;
-  readonly fds = new FdTable();
+  readonly fds: FdTable;
   readonly procSignals = new ProcessSignals();
   /** live threads by guest tid; the main thread's tid is the pid */
   readonly threads = new Map<number, Thread>();
@@ -48,7 +48,7 @@ export class Process {
   cur!: Thread;
   sched!: Scheduler;
   private lastTid: number;
-  readonly rlimits = new Rlimits();
+  readonly rlimits: Rlimits;
   /** the main thread's name (PR_SET_NAME there; at start the executable's base name, as execve sets it) */
   comm: string;
   pdeathsig = 0;
@@ -62,15 +62,19 @@ export class Process {
   auxv: [number, number][] = [];
   layout: MmLayout = { startCode: 0, endCode: 0, startData: 0, endData: 0, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
 
-  constructor(readonly machine: Machine, readonly opts: MonitorOptions, readonly exePath: string, readonly argv: string[], readonly envp: string[]) {
+  /** `inherit`: what survives execve from the program this one replaces */
+  constructor(readonly machine: Machine, readonly opts: MonitorOptions, readonly exePath: string, readonly argv: string[], readonly envp: string[],
+    inherit?: { fds: FdTable; rlimits: Rlimits }) {
     this.mem = machine.mem;
+    this.fds = inherit?.fds ?? new FdTable();
+    this.rlimits = inherit?.rlimits ?? new Rlimits();
     this.as = new AddressSpace(machine.mem, machine.pt, opts.memLimit);
     this.pid = sys(SYS.getpid);
     this.lastTid = this.pid;
     this.comm = Buffer.from(exePath.slice(exePath.lastIndexOf('/') + 1)).subarray(0, 15).toString('latin1');
     this.scratchAddr = native.addressOf(this.scratch);
     this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);
-    this.fds.adoptStdio();
+    if (!inherit) this.fds.adoptStdio();
   }
 
   get tid(): number { return this.cur.tid; }

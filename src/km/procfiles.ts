@@ -54,7 +54,7 @@ function devString(dev: number): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
-const isFile = (v: Vma): boolean => v.hostFd >= 0 || v.file !== undefined;
+const isFile = (v: Vma): boolean => v.file !== undefined;
 const isStack = (v: Vma): boolean => v.name === '[stack]';
 
 interface VmFigures {

@@ -24,6 +24,7 @@ const XSAVE_MXCSR = 24;
 import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser, takeHostSignals } from './deliver.js';
 import { SIG_DFL, SIG_IGN, bit, ThreadSignals } from './signals.js';
 import type { Regs } from './sigframe.js';
+import type { RegsInput } from '../kvm/kvm.js';
 import { HostCall, Park, Thread } from './thread.js';
 import { releaseThreadResources } from './robust.js';
 
@@ -111,7 +112,7 @@ export class Scheduler {
 
   private dispatch(first: Thread, step: Step): never {
     this.threaded = true;
-    const vt = this.vt = new VcpuThreads(this.maxThreads);
+    const vt = this.vt = VcpuThreads.shared(this.maxThreads);
     for (const t of this.p.threads.values()) vt.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr);
     this.apply(first, step);
     for (const t of [...this.p.threads.values()]) if (t.state === 'ready') this.apply(t, Step.RUN);
@@ -159,7 +160,7 @@ export class Scheduler {
   // ---- threads ----
 
   /** Starts a new thread with the given user context (clone). */
-  spawn(tid: number, regs: Regs, xsave: Uint8Array, fsBase: number, parent: Thread): Thread {
+  spawn(tid: number, regs: RegsInput, xsave: Uint8Array, fsBase: number, parent: Thread): Thread {
     const p = this.p;
     let h = this.idle.pop();
     if (h) p.machine.resetVcpu(h, fsBase);
@@ -222,9 +223,10 @@ export class Scheduler {
       case EXIT.HLT: {
         this.counts.faults++;
         const regs = vcpu.getRegs();
-        if (regs.rip !== this.excHaltEnd) throw new MonitorError(`unexpected HLT at 0x${regs.rip.toString(16)}`);
+        if (regs.rip !== BigInt(this.excHaltEnd)) throw new MonitorError(`unexpected HLT at 0x${regs.rip.toString(16)}`);
         const cr2 = vcpu.getSregs().get('cr2');
-        const f = readFault(p, regs.rsp, cr2, p.mem.readU32(regs.rsp) === VEC.XM ? new DataView(vcpu.getXsave().buffer).getUint32(XSAVE_MXCSR, true) : 0);
+        const rsp0 = Number(regs.rsp); // the ring-0 stack, holding the exception frame
+        const f = readFault(p, rsp0, cr2, p.mem.readU32(rsp0) === VEC.XM ? new DataView(vcpu.getXsave().buffer).getUint32(XSAVE_MXCSR, true) : 0);
         const act = p.signals.actions[f.signal]!;
         const detail = `${f.what} at address 0x${f.addr.toString(16)}, rip 0x${f.rip.toString(16)}`;
         // a fault signal that is blocked or ignored cannot be delivered: Linux kills the process
@@ -232,7 +234,7 @@ export class Scheduler {
           throw new PayloadKilled(f.signal, detail);
         }
         p.signals.raise(f.signal, { code: f.code, addr: f.addr });
-        const ctx: Regs = { ...(regs as Regs), rip: f.rip, rsp: f.rsp, rflags: f.rflags };
+        const ctx: Regs = { ...regs, rip: BigInt(f.rip), rsp: f.rsp, rflags: BigInt(f.rflags) };
         const next = deliverSignals(p, t.h, ctx, { trapno: f.vector, err: f.errorCode, cr2: f.vector === 14 ? cr2 : 0 });
         enterUser(t.h, next ?? ctx);
         return Step.RUN;

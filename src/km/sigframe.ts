@@ -1,7 +1,7 @@
 // Linux's x86-64 signal frame (struct rt_sigframe) on the guest stack: what a handler receives
 // (siginfo, ucontext with the interrupted registers, mask and XSAVE state) and what rt_sigreturn
 // restores. Layouts are Linux's, so handlers that inspect or edit the context work unchanged.
-import { defineLayout, getU64 as u64, getI64, setU64, writeField } from '../util/struct.js';
+import { defineLayout, getU64 as u64, setU64, writeField } from '../util/struct.js';
 import type { RegName } from '../kvm/abi.js';
 import type { Process } from './process.js';
 import type { PendingInfo } from './signals.js';
@@ -58,11 +58,12 @@ const UC_FP_XSTATE = 1, UC_SIGCONTEXT_SS = 2, UC_STRICT_RESTORE_SS = 4;
 export const SA = { NOCLDSTOP: 1, NOCLDWAIT: 2, SIGINFO: 4, RESTORER: 0x04000000, ONSTACK: 0x08000000,
   RESTART: 0x10000000, NODEFER: 0x40000000, RESETHAND: 0x80000000 } as const;
 export const SI = { USER: 0, KERNEL: 0x80, TKILL: -6 } as const;
-const EFLAGS_USER_CHANGEABLE = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000;
-const EFLAGS_CLEARED_FOR_HANDLER = 0x100 | 0x400 | 0x10000; // TF, DF, RF
+const EFLAGS_USER_CHANGEABLE = 0x1n | 0x4n | 0x10n | 0x40n | 0x80n | 0x100n | 0x400n | 0x800n | 0x10000n | 0x40000n;
+const EFLAGS_CLEARED_FOR_HANDLER = 0x100n | 0x400n | 0x10000n; // TF, DF, RF
 const RED_ZONE = 128;
 
-export type Regs = Record<RegName, number>;
+/** A user context's general registers, exact (bigint: every bit of a 64-bit register matters). */
+export type Regs = Record<RegName, bigint>;
 
 export interface FaultRegs { trapno: number; err: number; cr2: number }
 
@@ -88,8 +89,9 @@ export interface FrameOptions {
 /** Writes the frame; returns the handler's registers, or null when the stack cannot hold it. */
 export function pushSigframe(p: Process, o: FrameOptions): Regs | null {
   const alt = p.signals.altstack;
-  const onAlt = alt.flags === 0 && alt.size > 0 && o.regs.rsp > alt.sp && o.regs.rsp <= alt.sp + alt.size;
-  let sp = o.regs.rsp - RED_ZONE;
+  const rsp = Number(o.regs.rsp); // an address (one no stack holds fails canWrite below)
+  const onAlt = alt.flags === 0 && alt.size > 0 && rsp > alt.sp && rsp <= alt.sp + alt.size;
+  let sp = rsp - RED_ZONE;
   if ((o.flags & SA.ONSTACK) && alt.flags === 0 && alt.size > 0 && !onAlt) sp = alt.sp + alt.size;
   // FPU state: 64-byte aligned, followed by the second magic word
   sp -= o.xsaveSize + 4;
@@ -109,8 +111,8 @@ export function pushSigframe(p: Process, o: FrameOptions): Regs | null {
   setU64(dv, uc + Ucontext.fields.ss_sp[0], alt.sp);
   dv.setInt32(uc + Ucontext.fields.ss_flags[0], alt.size === 0 || alt.flags !== 0 ? 2 : onAlt ? 1 : 0, true);
   setU64(dv, uc + Ucontext.fields.ss_size[0], alt.size);
-  for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) setU64(dv, mc + off, o.regs[name as RegName]);
-  writeField(dv, mc + Sigcontext.fields.eflags[0], Sigcontext.fields.eflags[1], o.regs.rflags);
+  for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) dv.setBigUint64(mc + off, o.regs[name as RegName], true);
+  dv.setBigUint64(mc + Sigcontext.fields.eflags[0], o.regs.rflags, true);
   writeField(dv, mc + Sigcontext.fields.cs[0], Sigcontext.fields.cs[1], o.selectors.cs);
   writeField(dv, mc + Sigcontext.fields.ss[0], Sigcontext.fields.ss[1], o.selectors.ss);
   writeField(dv, mc + Sigcontext.fields.err[0], Sigcontext.fields.err[1], o.fault?.err ?? 0);
@@ -130,8 +132,8 @@ export function pushSigframe(p: Process, o: FrameOptions): Regs | null {
 
   return {
     ...o.regs,
-    rip: o.handler, rsp: sp, rdi: o.sig, rsi: sp + info, rdx: sp + uc, rax: 0,
-    rflags: o.regs.rflags - (o.regs.rflags & EFLAGS_CLEARED_FOR_HANDLER),
+    rip: BigInt(o.handler), rsp: BigInt(sp), rdi: BigInt(o.sig), rsi: BigInt(sp + info), rdx: BigInt(sp + uc), rax: 0n,
+    rflags: o.regs.rflags & ~EFLAGS_CLEARED_FOR_HANDLER,
   };
 }
 
@@ -144,10 +146,9 @@ export function popSigframe(p: Process, rsp: number, current: Regs, xsaveSize: n
   const dv = p.mem.dataView(frame, RtSigframe.SIZE);
   const mc = RtSigframe.UC + MCONTEXT_OFFSET;
   const regs = { ...current };
-  // signed: a register holding -errno must come back as the same 64-bit pattern
-  for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) regs[name as RegName] = getI64(dv, mc + off);
-  const eflags = u64(dv, mc + Sigcontext.fields.eflags[0]);
-  regs.rflags = (current.rflags - (current.rflags & EFLAGS_USER_CHANGEABLE)) + (eflags & EFLAGS_USER_CHANGEABLE);
+  for (const [name, off] of Object.entries(SIGCONTEXT_REGS)) regs[name as RegName] = dv.getBigUint64(mc + off, true);
+  const eflags = dv.getBigUint64(mc + Sigcontext.fields.eflags[0], true);
+  regs.rflags = (current.rflags & ~EFLAGS_USER_CHANGEABLE) | (eflags & EFLAGS_USER_CHANGEABLE);
   const mask = dv.getBigUint64(RtSigframe.UC + Ucontext.fields.uc_sigmask[0], true);
   const fp = u64(dv, mc + Sigcontext.fields.fpstate[0]);
   let xsave: Uint8Array | null = null;

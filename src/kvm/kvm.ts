@@ -92,6 +92,9 @@ export class Vm {
   close(): void { hostClose(this.fd); }
 }
 
+/** Registers to load: bigint for any 64-bit value, number for exact integers below 2^53. */
+export type RegsInput = Partial<Record<RegName, number | bigint>>;
+
 export class Vcpu {
   /** the mmap'ed struct kvm_run */
   readonly run: DataView;
@@ -126,19 +129,36 @@ export class Vcpu {
   }
   setImmediateExit(v: boolean): void { this.run.setUint8(KvmRun.fields.immediate_exit[0], v ? 1 : 0); }
 
-  getRegs(): Record<RegName, number> {
+  /**
+   * The general registers, each as its exact unsigned 64-bit value. Never numbers: a JS number holds
+   * 53 bits, and a payload's registers hold hashes, bitmaps and random bits (Go's allocator keeps its
+   * free-slot bitmap in one), which a round trip through a number would silently change.
+   */
+  getRegs(): Record<RegName, bigint> {
     ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
-    const out = {} as Record<RegName, number>;
-    for (const [k, [off, kind]] of Object.entries(KvmRegs.fields)) out[k as RegName] = readField(this.regsBuf, off, kind);
+    const out = {} as Record<RegName, bigint>;
+    for (const [k, [off]] of Object.entries(KvmRegs.fields)) out[k as RegName] = this.regsBuf.getBigUint64(off, true);
     return out;
   }
 
-  setRegs(regs: Partial<Record<RegName, number>>, fromScratch = false): void {
+  /** struct kvm_regs as bytes: every 64-bit register exactly (numbers hold 53 bits) */
+  getRegsBytes(): Uint8Array {
+    ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
+    return new Uint8Array(this.regsBuf.buffer.slice(0));
+  }
+  setRegsBytes(b: Uint8Array): void {
+    new Uint8Array(this.regsBuf.buffer).set(b.subarray(0, KvmRegs.size));
+    ioctlOrThrow(this.fd, 'KVM_SET_REGS', IOCTL.SET_REGS, this.regsBuf);
+  }
+
+  /** Sets the given registers (the others keep their values, or are zero with fromScratch). A number
+   * must be an exact integer (an address, a result, a small constant); values are taken mod 2^64. */
+  setRegs(regs: RegsInput, fromScratch = false): void {
     if (!fromScratch) ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
     else new Uint8Array(this.regsBuf.buffer).fill(0);
     for (const [k, v] of Object.entries(regs)) {
-      const [off, kind] = KvmRegs.fields[k as RegName];
-      writeField(this.regsBuf, off, kind, v as number);
+      if (v === undefined) continue;
+      this.regsBuf.setBigUint64(KvmRegs.fields[k as RegName][0], BigInt.asUintN(64, BigInt(v)), true);
     }
     ioctlOrThrow(this.fd, 'KVM_SET_REGS', IOCTL.SET_REGS, this.regsBuf);
   }
@@ -203,7 +223,11 @@ export class Vcpu {
     ioctlOrThrow(this.fd, 'KVM_SET_XCRS', IOCTL.SET_XCRS, x.dv);
   }
 
-  close(): void { hostClose(this.fd); }
+  /** unmaps kvm_run and closes the vCPU */
+  close(): void {
+    sys(SYS.munmap, this.runAddr, this.vm.kvm.vcpuMmapSize);
+    hostClose(this.fd);
+  }
 }
 
 export interface Segment { base: number; limit: number; selector: number; type: number; present: number; dpl: number; db: number; s: number; l: number; g: number; avl?: number; unusable?: number }

@@ -15,6 +15,7 @@ import { schedSyscalls } from './sched.js';
 import { ioSyscalls } from './io.js';
 import { signalfdSyscalls } from './signalfd.js';
 import { netSyscalls } from './net.js';
+import { procsSyscalls } from './procs.js';
 
 const families: Record<string, SyscallDef[]> = {
   'files and descriptors': fsSyscalls,
@@ -24,6 +25,7 @@ const families: Record<string, SyscallDef[]> = {
   'process and identity': processSyscalls,
   'signals': signalSyscalls,
   'threads': threadSyscalls,
+  'new processes (fork, exec, wait)': procsSyscalls,
   'timers': timerSyscalls,
   'events': eventSyscalls,
   'scheduling': schedSyscalls,

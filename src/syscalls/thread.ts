@@ -12,6 +12,7 @@ import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, copyTimespec, readTimespecNs, timespecBuffer } from './args.js';
 import { CLOCK, clockNow } from './time.js';
+import { cloneProcess } from './procs.js';
 
 /** FUTEX_WAIT_BITSET's mask that matches every waker (what plain FUTEX_WAIT uses) */
 const FUTEX_BITSET_MATCH_ANY = -1;
@@ -31,12 +32,12 @@ const THREAD_OK = THREAD_NEEDS | CLONE.FS | CLONE.FILES | CLONE.SYSVSEM | CLONE.
 const CloneArgs = { flags: 0, pidfd: 8, childTid: 16, parentTid: 24, exitSignal: 32, stack: 40, stackSize: 48, tls: 56, setTid: 64, setTidSize: 72, cgroup: 80, sizeV0: 64 } as const;
 const TLS_MAX = 2 ** 47;
 
-/** clone for a new thread of this process; fork-like clones are not supported yet */
+/** clone: a new thread of this process, or a new process (src/syscalls/procs.ts) */
 function cloneThread(p: Process, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
   if ((flags & THREAD_NEEDS) !== THREAD_NEEDS) {
     // CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM (Linux's own checks come first)
     if ((flags & CLONE.THREAD && !(flags & CLONE.SIGHAND)) || (flags & CLONE.SIGHAND && !(flags & CLONE.VM))) return EINVAL;
-    return -E.ENOSYS; // a new process (fork, vfork, posix_spawn): not supported yet
+    return cloneProcess(p, flags, stack, ptid, ctid); // fork, vfork, posix_spawn
   }
   if (flags & ~THREAD_OK & 0xffffffff) return EINVAL;
   if (flags & CLONE.SETTLS && (tls < 0 || tls >= TLS_MAX)) return -E.EPERM;
@@ -118,7 +119,7 @@ function futex(p: Process, uaddr: number, op: number, val: number, timeout: numb
 
 export const threadSyscalls: SyscallDef[] = [
   { name: 'clone', status: 'partial', args: ['hex', 'ptr', 'ptr', 'ptr', 'hex'], handler: (p, a) => cloneThread(p, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!),
-    notes: 'threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD): a vCPU on its own host thread; new processes: ENOSYS (fork is not supported yet)' },
+    notes: 'threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD): a vCPU on its own host thread; new processes as fork (CLONE_VM only with CLONE_VFORK, no namespaces)' },
   { name: 'clone3', status: 'partial', args: ['ptr', 'size'], handler: (p, a) => clone3(p, a[0]!, a[1]!), notes: 'as clone; set_tid, cgroup and pidfd refused (EINVAL)' },
   { name: 'exit', status: 'emulated', args: ['int'], handler: (p, a) => {
     const status = int(a[0]!) & 0xff;

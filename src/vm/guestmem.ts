@@ -22,6 +22,12 @@ export class GuestMemory {
 
   hostAddr(gpa: number): number { return this.base + gpa; }
 
+  /** Gives the whole reservation back to the host; no view of it may be used afterwards. */
+  close(): void {
+    this.windows.clear();
+    sys(SYS.munmap, this.base, RESERVATION_SIZE);
+  }
+
   /** Registers the KVM memory slots covering [gpa, gpa+len). */
   ensureSlots(gpa: number, len: number): void {
     if (!this.vm || len <= 0) return;

@@ -45,6 +45,7 @@ export class Machine {
   readonly pt: PageTables;
   readonly cpu: CpuFeatures;
   readonly image: GuestImage;
+  private readonly vcpus: VcpuHandle[] = [];
 
   constructor(devicePath = '/dev/kvm') {
     this.kvm = Kvm.open(devicePath);
@@ -105,11 +106,22 @@ export class Machine {
       [MSR.SFMASK, SYSCALL_FMASK],
     ]);
     const mbView = mem.viewOf(mailbox, PAGE_SIZE)!;
-    return {
+    const h: VcpuHandle = {
       vcpu, id, mailbox,
       mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
     };
+    this.vcpus.push(h);
+    return h;
+  }
+
+  /** Releases the VM, its vCPUs and guest memory (execve replaces the payload in this monitor).
+   * No vCPU may be running. */
+  close(): void {
+    for (const h of this.vcpus) h.vcpu.close();
+    this.vm.close();
+    this.kvm.close();
+    this.mem.close();
   }
 
   /** Segment and control registers for CPL3 payload code, this vCPU's TSS and mailbox. */

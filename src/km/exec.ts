@@ -1,0 +1,33 @@
+// execve inside one monitor: the checks are done (src/km/program.ts) and the old program's VM is
+// taken down; what Linux keeps across execve is carried to the new program: the pid, the
+// descriptors without close-on-exec, limits, ignored signals, the signal mask and pending signals.
+// The current directory and umask are the monitor's own and stay as they are.
+import { native, sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { SIG_IGN, type PendingInfo } from './signals.js';
+import type { FdTable } from './fdtable.js';
+import type { Rlimits } from './rlimits.js';
+import type { Process } from './process.js';
+
+export interface ExecCarry {
+  fds: FdTable;
+  rlimits: Rlimits;
+  /** signals the old program ignored: they stay ignored; handled ones go back to default */
+  ignored: number[];
+  blocked: bigint;
+  pending: { sig: number; info: PendingInfo }[];
+}
+
+/** Takes the old program down (its only thread is in execve) and returns what the new one keeps. */
+export function endForExec(p: Process): ExecCarry {
+  native.setKickAddress(0);
+  const t = p.cur;
+  const pending: ExecCarry['pending'] = [];
+  for (let n = t.sig.take(~0n); n; n = t.sig.take(~0n)) pending.push({ sig: n.sig, info: { ...n.info, onTake: undefined } });
+  const ignored: number[] = [];
+  p.procSignals.actions.forEach((a, sig) => { if (sig > 0 && a.handler === SIG_IGN) ignored.push(sig); });
+  p.fds.closeOnExec();
+  for (const fd of new Set(p.as.vmas.filter((v) => v.hostFd >= 0).map((v) => v.hostFd))) sys(SYS.close, fd);
+  p.machine.close();
+  return { fds: p.fds, rlimits: p.rlimits, ignored, blocked: t.sig.blocked, pending };
+}

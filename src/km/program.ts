@@ -1,0 +1,105 @@
+// What execve(2) checks and reads before a program can replace the current one: the file itself,
+// a `#!` script's interpreter (as binfmt_script does), the ELF image and its PT_INTERP. Used by
+// the km command line and by the payload's execve, so both refuse the same inputs the same way.
+import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { E } from '../host/errno.js';
+import { parseElf, ElfError, type ElfImage } from '../elf/elf.js';
+import { ARG_MAX } from '../elf/stack.js';
+import type { PayloadSpec } from './monitor.js';
+
+/** Why a program cannot be executed: the errno execve returns and a one-line reason. */
+export class ExecFailure extends Error {
+  constructor(readonly errno: number, message: string) { super(message); }
+}
+
+/** Linux's binfmt_script: the `#!` line is read from the first 256 bytes */
+const SHEBANG_MAX = 256;
+/** how many interpreters may chain (a script whose interpreter is a script ...), as Linux */
+const MAX_INTERP_DEPTH = 4;
+
+function reasonOf(e: unknown): { errno: number; text: string } {
+  switch ((e as { code?: string }).code) {
+    case 'ENOENT': return { errno: E.ENOENT, text: 'No such file or directory' };
+    case 'EACCES': case 'EPERM': return { errno: E.EACCES, text: 'Permission denied' };
+    case 'ENOTDIR': return { errno: E.ENOTDIR, text: 'Not a directory' };
+    case 'ELOOP': return { errno: E.ELOOP, text: 'Too many levels of symbolic links' };
+    case 'ENAMETOOLONG': return { errno: E.ENAMETOOLONG, text: 'File name too long' };
+    default: return { errno: E.EIO, text: String((e as { code?: string }).code ?? e) };
+  }
+}
+
+/** Reads an executable file as execve would: it must exist, be a regular file and executable. */
+function readExecutable(path: string, what: string): Uint8Array {
+  let st;
+  try { st = statSync(path); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
+  if (st.isDirectory()) throw new ExecFailure(E.EACCES, `${what}: Is a directory`);
+  if (!st.isFile()) throw new ExecFailure(E.EACCES, `${what}: not a regular file`);
+  try { accessSync(path, constants.X_OK); } catch { throw new ExecFailure(E.EACCES, `${what}: Permission denied`); }
+  try { return readFileSync(path); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
+}
+
+/** The interpreter and its optional single argument of a `#!` line, or null when there is none. */
+export function parseShebang(file: Uint8Array): { interp: string; arg: string | null } | null {
+  if (file.length < 2 || file[0] !== 0x23 || file[1] !== 0x21) return null;
+  let end = file.indexOf(0x0a);
+  if (end < 0 || end > SHEBANG_MAX) end = Math.min(file.length, SHEBANG_MAX);
+  const line = Buffer.from(file.subarray(2, end)).toString('latin1').replace(/[ \t\r]+$/, '').replace(/^[ \t]+/, '');
+  if (!line) return null;
+  const sp = line.search(/[ \t]/);
+  if (sp < 0) return { interp: line, arg: null };
+  const arg = line.slice(sp).replace(/^[ \t]+/, '');
+  return { interp: line.slice(0, sp), arg: arg || null };
+}
+
+/**
+ * Prepares `path` (as given: `given`) to run with argv/envp, following `#!` interpreters.
+ * Throws ExecFailure with the errno execve would return.
+ */
+export function prepareProgram(path: string, given: string, argv: string[], envp: string[], depth = 0): PayloadSpec {
+  const strBytes = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
+  if (strBytes > ARG_MAX) throw new ExecFailure(E.E2BIG, `${given}: Argument list too long`);
+  const file = readExecutable(path, given);
+  const script = parseShebang(file);
+  if (script) {
+    if (depth >= MAX_INTERP_DEPTH) throw new ExecFailure(E.ELOOP, `${given}: too many levels of #! interpreters`);
+    // binfmt_script: argv[0] is replaced by the interpreter, its argument and the script's path
+    const args = [script.interp, ...(script.arg !== null ? [script.arg] : []), path, ...argv.slice(1)];
+    return prepareProgram(script.interp, script.interp, args, envp, depth + 1);
+  }
+  let image: ElfImage;
+  try { image = parseElf(file); } catch (e) {
+    if (e instanceof ElfError) throw new ExecFailure(E.ENOEXEC, `${given}: ${e.message}`);
+    throw e;
+  }
+  let interp: PayloadSpec['interp'];
+  if (image.interp !== null) {
+    // the interpreter named by PT_INTERP is itself a static ELF (ld.so) loaded next to the
+    // program; a relative name is taken relative to the current directory
+    const ipath = image.interp;
+    const what = `${given}: interpreter ${ipath}`;
+    const ifile = readExecutableNoX(ipath, what);
+    let iimage: ElfImage;
+    try { iimage = parseElf(ifile); } catch (e) {
+      if (e instanceof ElfError) throw new ExecFailure(E.ELIBBAD, `${what}: ${e.message}`);
+      throw e;
+    }
+    if (iimage.interp !== null) throw new ExecFailure(E.ELIBBAD, `${what}: the interpreter itself names an interpreter`);
+    interp = { path: resolve(ipath), image: iimage, file: ifile };
+  }
+  let exePath: string;
+  try { exePath = realpathSync(path); } catch { exePath = resolve(path); }
+  return { exePath, execfn: given, image, file, interp, argv, envp };
+}
+
+/** The interpreter needs to be readable, not executable (Linux opens it like a library). */
+function readExecutableNoX(path: string, what: string): Uint8Array {
+  try {
+    if (!statSync(path).isFile()) throw new ExecFailure(E.ELIBBAD, `${what}: not a regular file`);
+    return readFileSync(path);
+  } catch (e) {
+    if (e instanceof ExecFailure) throw e;
+    const r = reasonOf(e);
+    throw new ExecFailure(r.errno, `${what}: ${r.text}`);
+  }
+}

@@ -1,0 +1,110 @@
+// New processes: fork (a new monitor, src/km/fork.ts), execve (the program replaced inside this
+// monitor, src/km/exec.ts), and waiting for children, which are the host's own child processes.
+import { sys } from '../host/native.js';
+import { SYS } from '../host/sysno.js';
+import { E } from '../host/errno.js';
+import { ExecRequest } from '../km/exit.js';
+import { HostCall } from '../km/thread.js';
+import { forkProcess } from '../km/fork.js';
+import { prepareProgram, ExecFailure } from '../km/program.js';
+import type { Process } from '../km/process.js';
+import { int, type SyscallDef } from './types.js';
+import { EFAULT, EINVAL, hostDirFd, hostPathAt } from './args.js';
+import { CLONE } from './thread.js';
+
+const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
+/** most argv + envp entries execve reads (Linux bounds them by size; this bounds the walk) */
+const MAX_ARG_ENTRIES = 0x7fffffff / 8;
+const RUSAGE_SIZE = 144, SIGINFO_SIZE = 128;
+const WAIT_OPTIONS = 0x1 | 0x2 | 0x4 | 0x8 | 0x1000000 | 0x20000000 | 0x40000000 | 0x80000000;
+
+/** fork-like clones: a new process, never a thread (src/syscalls/thread.ts handles those) */
+export function cloneProcess(p: Process, flags: number, stack: number, ptid: number, ctid: number): number {
+  // a new process sharing memory or signal handlers with this one is a thread-like thing km
+  // cannot give (its memory would be another VM's); CLONE_VM|CLONE_VFORK is vfork and gets a copy
+  if (flags & CLONE.SIGHAND || flags & CLONE.THREAD) return EINVAL;
+  if ((flags & CLONE.VM) && !(flags & CLONE.VFORK)) return EINVAL;
+  if (flags & (CLONE.NEWNS | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP)) return -E.EPERM;
+  if (flags & CLONE.PIDFD) return EINVAL;
+  if (flags & CLONE.PARENT_SETTID && !p.as.canWrite(ptid, 4)) return EFAULT;
+  if (flags & (CLONE.CHILD_SETTID | CLONE.CHILD_CLEARTID) && !p.as.canWrite(ctid, 4)) return EFAULT;
+  const pid = forkProcess(p, stack, ctid, (flags & CLONE.CHILD_SETTID) !== 0, (flags & CLONE.CHILD_CLEARTID) !== 0);
+  if (pid > 0 && flags & CLONE.PARENT_SETTID) p.writeU32(ptid, pid);
+  return pid;
+}
+
+/** a NULL-terminated array of guest strings (argv, envp): the strings, or -errno */
+function readStringArray(p: Process, ptr: number): string[] | number {
+  const out: string[] = [];
+  if (ptr === 0) return out; // Linux takes a NULL argv or envp as empty
+  for (let i = 0; i < MAX_ARG_ENTRIES; i++) {
+    const s = p.readU64(ptr + 8 * i);
+    if (s === null) return EFAULT;
+    if (s === 0) return out;
+    const str = p.readString(s);
+    if (typeof str === 'number') return str === -E.ENAMETOOLONG ? -E.E2BIG : str;
+    out.push(str);
+  }
+  return -E.E2BIG;
+}
+
+function execve(p: Process, dirfd: number, pathPtr: number, argvPtr: number, envpPtr: number, flags: number): number {
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return EINVAL;
+  const given = p.readString(pathPtr);
+  if (typeof given === 'number') return given;
+  let host: string;
+  if (given === '') {
+    if (!(flags & AT_EMPTY_PATH)) return -E.ENOENT;
+    const h = hostDirFd(p, dirfd);
+    if (h < 0) return -E.EBADF;
+    host = `/proc/self/fd/${h}`;
+  } else {
+    const b = hostPathAt(p, dirfd, pathPtr);
+    if (typeof b === 'number') return b;
+    host = b.subarray(0, b.length - 1).toString('utf8');
+  }
+  const argv = readStringArray(p, argvPtr);
+  if (typeof argv === 'number') return argv;
+  const envp = readStringArray(p, envpPtr);
+  if (typeof envp === 'number') return envp;
+  // Linux gives a program started with an empty argv an argv[0] of ""
+  if (argv.length === 0) argv.push('');
+  // the old program's other threads would have to be ended first; km does not do that yet
+  if (p.threads.size > 1) {
+    if (p.opts.verbose) p.log(`km: execve of ${given} with ${p.threads.size} threads alive is not supported`);
+    return -E.EAGAIN;
+  }
+  let spec;
+  try {
+    spec = prepareProgram(host, given, argv, envp);
+  } catch (e) {
+    if (!(e instanceof ExecFailure)) throw e;
+    if (p.opts.verbose) p.log(`km: execve: ${e.message}`);
+    return -e.errno;
+  }
+  throw new ExecRequest(spec);
+}
+
+export const procsSyscalls: SyscallDef[] = [
+  { name: 'fork', status: 'emulated', args: [], handler: (p) => cloneProcess(p, 0, 0, 0, 0),
+    notes: 'the child is a new km (its own VM) started as a host child: private memory is copied, shared mappings stay shared, descriptors are inherited' },
+  { name: 'vfork', status: 'emulated', args: [], handler: (p) => cloneProcess(p, CLONE.VM | CLONE.VFORK, 0, 0, 0),
+    notes: 'as fork: the child gets a copy of memory and the parent does not wait for its execve' },
+  { name: 'execve', status: 'emulated', args: ['str', 'ptr', 'ptr'], handler: (p, a) => execve(p, -100, a[0]!, a[1]!, a[2]!, 0),
+    notes: 'the program (ELF, or a #! script) replaces the payload inside the same km: same pid, descriptors without FD_CLOEXEC, ignored signals, mask; failures return errno as Linux; refused (EAGAIN) while other threads are alive' },
+  { name: 'execveat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'ptr', 'atflags'], handler: (p, a) => execve(p, a[0]!, a[1]!, a[2]!, a[3]!, int(a[4]!)),
+    notes: 'as execve; AT_EMPTY_PATH runs the file an fd refers to (fexecve)' },
+  { name: 'wait4', status: 'passthrough', args: ['int', 'ptr', 'hex', 'ptr'], handler: (p, a) => {
+    if (int(a[2]!) & ~WAIT_OPTIONS) return EINVAL;
+    const st = p.hostPtrOpt(a[1]!, 4), ru = p.hostPtrOpt(a[3]!, RUSAGE_SIZE);
+    if (st < 0 || ru < 0) return EFAULT;
+    return new HostCall(SYS.wait4, [int(a[0]!), st, int(a[2]!), ru]);
+  }, notes: "children are the host's child processes (their km): statuses are theirs" },
+  { name: 'waitid', status: 'passthrough', args: ['int', 'int', 'ptr', 'hex', 'ptr'], handler: (p, a) => {
+    const info = p.hostPtrOpt(a[2]!, SIGINFO_SIZE), ru = p.hostPtrOpt(a[4]!, RUSAGE_SIZE);
+    if (info < 0 || ru < 0) return EFAULT;
+    return new HostCall(SYS.waitid, [int(a[0]!), int(a[1]!), info, int(a[3]!), ru]);
+  } },
+  { name: 'setpgid', status: 'passthrough', args: ['int', 'int'], handler: (p, a) => sys(SYS.setpgid, int(a[0]!) === p.pid ? 0 : int(a[0]!), int(a[1]!)) },
+  { name: 'setsid', status: 'passthrough', args: [], handler: () => sys(SYS.setsid) },
+];
