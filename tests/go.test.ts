@@ -87,6 +87,20 @@ defineGoTests({
   },
 });
 
+// goroutines in loops without calls can only be preempted asynchronously (SIGURG, a handler that
+// redirects them to runtime.asyncPreempt): their registers must survive it bit for bit
+for (const procs of ['1', '2']) {
+  defineGoTests({
+    program: 'preempt',
+    title: `preempt: goroutines spinning without calls, GOMAXPROCS=${procs}`,
+    extraEnv: { GOMAXPROCS: procs },
+    native(r) {
+      exit0(r);
+      assert.equal(r.stdout, '4 goroutines spinning without calls, preempted asynchronously: states intact: true\n');
+    },
+  });
+}
+
 defineGoTests({
   program: 'timers',
   title: 'timers: Sleep, After, Ticker, AfterFunc, Stop, Reset',
