@@ -78,9 +78,8 @@ export const REG_NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp'
   'r12', 'r13', 'r14', 'r15', 'rip', 'rflags'] as const;
 export type RegName = (typeof REG_NAMES)[number];
 
-/** struct kvm_regs: 18 u64 in REG_NAMES order */
-/** registers are read as signed 64-bit numbers, so values like -1 or -errno survive a round trip
- * exactly (JS numbers hold integers exactly up to 2^53 in magnitude) */
+/** struct kvm_regs: 18 u64 in REG_NAMES order. Vcpu.getRegs/setRegs use only the offsets and move
+ * every register as a bigint: a JS number holds 53 bits, and registers hold any 64-bit value. */
 export const KvmRegs = defineLayout(144, Object.fromEntries(REG_NAMES.map((n, i) => [n, [i * 8, 'i64'] as const])) as Record<RegName, readonly [number, 'i64']>);
 
 /** struct kvm_segment (24 bytes) */
