@@ -21,16 +21,6 @@ const TIMEOUT = { timeout: 900_000 };
 /** the test title for a row of the program matrix (docs/compatibility.md) */
 const title = (id: string) => { const r = programRow(id); return `${r.program}: ${r.run}`; };
 
-/** A known gap: natively the command succeeds; under km it still fails (the matrix says why). */
-function stillAGap(t: TestContext, id: string, exe: string, args: string[], nativeCheck: (r: RunResult) => void): void {
-  if (!requireKvm(t)) return;
-  const { native, km } = runBoth(exe, { args, timeoutMs: 600_000 });
-  nativeCheck(native);
-  assert.ok(km.status !== native.status || km.stdout !== native.stdout || km.stderr !== native.stderr,
-    `'${id}' now runs under km as natively: remove its gap in scripts/program-matrix.ts and run npm run docs`);
-  t.diagnostic(`gap still there: ${programRow(id).gap}`);
-}
-
 function need(exe: string, pkg: string): void {
   if (!existsSync(exe)) throw new Error(`${exe} is missing: apt-get install ${pkg} (.ci/run installs it)`);
 }
@@ -105,14 +95,12 @@ test(title('sqlite3-cli'), TIMEOUT, (t) => {
 
 // CPython's own tests (Debian's libpython3.x-testsuite), one module per test, counted by
 // tests/programs/unittest-counts.py: the counts and the ids of failing tests must be the same under
-// km as natively. The few tests that start a Python subprocess are left out (km has no fork/exec
-// yet: scripts/program-matrix.ts lists that gap); test_threading, test_socket and test_os are
-// mostly such tests.
+// km as natively. Tests that start subprocesses run too (each is another km).
 const CPYTHON_TESTS: Record<string, string[]> = {
-  test_json: ['test.test_json.test_tool'],
-  test_re: ['test.test_re.ReTests.test_regression_gh94675'],
+  test_json: [],
+  test_re: [],
   test_math: [],
-  test_struct: ['test.test_struct.StructTest.test_struct_cleans_up_at_runtime_shutdown'],
+  test_struct: [],
 };
 for (const [name, excluded] of Object.entries(CPYTHON_TESTS)) {
   test(`${title('cpython-tests')}: ${name}`, TIMEOUT, (t) => {
@@ -133,17 +121,23 @@ function pyMinor(): string {
   return minor;
 }
 
-test(title('cpython-subprocess'), TIMEOUT, (t) => {
+test(title('python-subprocess'), TIMEOUT, (t) => {
   need(PYTHON, 'python3');
-  stillAGap(t, 'cpython-subprocess', PYTHON, ['-c', 'import subprocess; print(subprocess.run(["/bin/true"]).returncode)'], (r) => {
+  sameRun(t, PYTHON, { args: [join(PROGRAMS, 'subprocesses.py')] }, (r) => {
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, '0\n');
+    for (const l of ['echo: hello world', 'shell: 4 out err', "sort: ['apple', 'fig', 'pear'] 0", "python child: ['a', 'b']",
+      'missing program: FileNotFoundError 2', 'fork: 6', 'system: 5', 'multiprocessing: [1, 4, 9] 6 [0, 0, 0]']) {
+      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
+    }
   });
 });
 
 test(title('bash-pipeline'), TIMEOUT, (t) => {
-  stillAGap(t, 'bash-pipeline', '/bin/bash', ['-c', 'echo hi | cat'], (r) => {
+  sameRun(t, '/bin/bash', { args: [join(PROGRAMS, 'pipeline.sh')], snapshot: true }, (r) => {
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, 'hi\n');
+    for (const l of ['words=3', 'upper=KONTAIN', 'subshell status=3', 'pipefail status=1', 'background sleep status=0', 'sum=20100',
+      'files: here.txt job.txt numbers.txt', 'f:b', 'sh status=4', 'via fd 3']) {
+      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
+    }
   });
 });

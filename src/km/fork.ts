@@ -8,13 +8,13 @@ import { readSync, fstatSync } from 'node:fs';
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { KvmRegs } from '../kvm/abi.js';
 import { PROT } from '../host/hostcalls.js';
 import { PAGE_SIZE } from '../vm/layout.js';
 import { Machine } from '../vm/machine.js';
 import { Process, type MonitorOptions, type MmLayout } from './process.js';
 import { Scheduler } from './scheduler.js';
-import { mirrorDisposition, mirrorInitialDispositions } from './deliver.js';
+import { mirrorDisposition, mirrorInitialDispositions, syscallContextRegs } from './deliver.js';
+import type { Regs } from './sigframe.js';
 import type { Vma } from './addrspace.js';
 import type { Thread } from './thread.js';
 import type { GuestMemory } from '../vm/guestmem.js';
@@ -35,8 +35,8 @@ interface ForkState {
   exePath: string; argv: string[]; envp: string[]; comm: string;
   auxv: [number, number][]; layout: MmLayout; brk: [number, number];
   opts: Omit<MonitorOptions, 'logFd'>;
-  /** struct kvm_regs (base64) at the return from the fork syscall, rax = 0 */
-  regs: string;
+  /** the registers at the return from the fork syscall (rax 0), as decimal strings */
+  regs: Record<string, string>;
   xsave: string;
   fsBase: number;
   thread: { comm: string; blocked: string; altstack: { sp: number; flags: number; size: number }; clearChildTid: number; setChildTid: number };
@@ -48,6 +48,7 @@ interface ForkState {
 }
 
 const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
+const regsToJson = (r: Regs): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.toString()]));
 
 function memfd(name: string): number {
   const n = cstr(name);
@@ -93,20 +94,6 @@ function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: V
   return 0;
 }
 
-/** The registers the child starts with: the caller's at the syscall's return, rax 0. */
-function childRegs(p: Process, stack: number): Uint8Array {
-  const h = p.cur.h;
-  const b = h.vcpu.getRegsBytes();
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const mb = (n: string) => p.mem.readU64(h.mailbox + p.machine.sym(n));
-  const rip = mb('MB_RIP'), rflags = mb('MB_RFLAGS');
-  const set = (r: keyof typeof KvmRegs.fields, v: number) => dv.setBigUint64(KvmRegs.fields[r][0], BigInt(v), true);
-  set('rip', rip); set('rflags', rflags); set('rsp', stack !== 0 ? stack : mb('MB_RSP'));
-  // the syscall instruction left the return address in rcx and the flags in r11
-  set('rcx', rip); set('r11', rflags); set('rax', 0);
-  return b;
-}
-
 /**
  * fork, vfork and clone without CLONE_VM (CLONE_VM|CLONE_VFORK too: the child gets a copy, which
  * is all a vfork child may rely on before it calls execve or _exit). Returns the child's pid.
@@ -135,7 +122,7 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
     version: STATE_VERSION,
     exePath: p.exePath, argv: p.argv, envp: p.envp, comm: p.comm, auxv: p.auxv, layout: p.layout,
     brk: [p.as.brkStart, p.as.brkEnd], opts,
-    regs: Buffer.from(childRegs(p, stack)).toString('base64'),
+    regs: regsToJson({ ...syscallContextRegs(p, t.h, 0), ...(stack !== 0 ? { rsp: BigInt(stack) } : {}) }),
     xsave: Buffer.from(t.h.vcpu.getXsave()).toString('base64'),
     fsBase: t.fsBase,
     thread: { comm: t.comm, blocked: sig.blocked.toString(), altstack: { ...sig.altstack }, clearChildTid: clearChildTid ? ctid : 0, setChildTid: setChildTid ? ctid : 0 },
@@ -221,7 +208,7 @@ export function startForkedChild(fdsSpec: string, logFd: number): { proc: Proces
   const h = machine.createVcpu(0, s.fsBase);
   proc.sched = new Scheduler(proc);
   const main = proc.sched.adoptMain(h);
-  h.vcpu.setRegsBytes(Buffer.from(s.regs, 'base64'));
+  h.vcpu.setRegs(Object.fromEntries(Object.entries(s.regs).map(([k, v]) => [k, BigInt(v)])), true);
   h.vcpu.setXsave(new Uint8Array(Buffer.from(s.xsave, 'base64')));
   main.fsBase = s.fsBase;
   main.comm = s.thread.comm;

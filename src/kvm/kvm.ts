@@ -141,18 +141,6 @@ export class Vcpu {
     return out;
   }
 
-  /** struct kvm_regs as bytes: every 64-bit register exactly (numbers hold 53 bits) */
-  getRegsBytes(): Uint8Array {
-    ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
-    return new Uint8Array(this.regsBuf.buffer.slice(0));
-  }
-  setRegsBytes(b: Uint8Array): void {
-    new Uint8Array(this.regsBuf.buffer).set(b.subarray(0, KvmRegs.size));
-    ioctlOrThrow(this.fd, 'KVM_SET_REGS', IOCTL.SET_REGS, this.regsBuf);
-  }
-
-  /** Sets the given registers (the others keep their values, or are zero with fromScratch). A number
-   * must be an exact integer (an address, a result, a small constant); values are taken mod 2^64. */
   setRegs(regs: RegsInput, fromScratch = false): void {
     if (!fromScratch) ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
     else new Uint8Array(this.regsBuf.buffer).fill(0);
