@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { programRow } from '../scripts/program-matrix.js';
 import { buildPayload, DYNAMIC_VARIANTS } from './lib/build.js';
-import { assertChecksPassed } from './lib/checks.js';
+import { assertChecksPassed, assertHasLines } from './lib/checks.js';
 import { requireKvm } from './lib/kvm.js';
 import { definePayloadTests } from './lib/payload.js';
-import { assertSameOutcome, lines, runBoth } from './lib/run.js';
+import { assertSameOutcome, runBoth } from './lib/run.js';
 
 definePayloadTests({
   payload: 'dynamic',
@@ -16,10 +16,8 @@ definePayloadTests({
   snapshot: true,
   native(r) {
     assertChecksPassed(r);
-    for (const l of ['plugin_add(40, 2) = 42', 'plugin_counter = 101', 'plugin_format: plugin says 123',
-      'thread sums: 11988, fresh TLS in 4 of 4 threads', 'plugin_counter after threads = 4101']) {
-      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
-    }
+    assertHasLines(r, ['plugin_add(40, 2) = 42', 'plugin_counter = 101', 'plugin_format: plugin says 123',
+      'thread sums: 11988, fresh TLS in 4 of 4 threads', 'plugin_counter after threads = 4101']);
     assert.match(r.files?.['mapped.dat'] ?? '', /^file 0644 size=8192 /);
   },
 });

@@ -2,9 +2,8 @@
 // comm, fd/, fdinfo/, task/, exe, thread-self), natively and under km: km must describe the
 // payload, not its own node process.
 import assert from 'node:assert/strict';
-import { assertChecksPassed } from './lib/checks.js';
+import { assertChecksPassed, assertHasLines } from './lib/checks.js';
 import { definePayloadTests } from './lib/payload.js';
-import { lines } from './lib/run.js';
 
 definePayloadTests({
   payload: 'procself',
@@ -12,10 +11,8 @@ definePayloadTests({
     assertChecksPassed(r);
     // the test process starts payloads with only 0, 1 and 2 open; data.txt is 3, a pipe 4 and 5,
     // and the listing's own directory fd 6
-    for (const l of ['fds opened: 3 4 5', '/proc/self/fd (with . and ..: yes): 0 1 2 3 4 5 6',
-      '/proc/self/fdinfo (with . and ..: yes): 0 1 2 3 4 5 6', '/proc/<pid>/fd (with . and ..: yes): 0 1 2 3 4 5 6']) {
-      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
-    }
+    assertHasLines(r, ['fds opened: 3 4 5', '/proc/self/fd (with . and ..: yes): 0 1 2 3 4 5 6',
+      '/proc/self/fdinfo (with . and ..: yes): 0 1 2 3 4 5 6', '/proc/<pid>/fd (with . and ..: yes): 0 1 2 3 4 5 6']);
     assert.match(r.stdout, /^open maps O_WRONLY: (ok|EACCES)$/m);
   },
 });

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { programRow } from '../scripts/program-matrix.js';
+import { assertHasLines } from './lib/checks.js';
 import { requireKvm } from './lib/kvm.js';
 import { repoRoot } from './lib/paths.js';
-import { assertSameOutcome, lines, runBoth, type RunResult, type RunSpec } from './lib/run.js';
+import { assertSameOutcome, runBoth, type RunResult, type RunSpec } from './lib/run.js';
 
 const PROGRAMS = join(repoRoot, 'tests', 'programs');
 const PYTHON = '/usr/bin/python3';
@@ -37,9 +38,7 @@ test(title('python-workout'), TIMEOUT, (t) => {
   need(PYTHON, 'python3');
   sameRun(t, PYTHON, { args: [join(PROGRAMS, 'workout.py')], snapshot: true }, (r) => {
     assert.equal(r.status, 0, r.stderr);
-    for (const l of ['threads: 15992000', 'echo 2 True', "sqlite test.db (500, 125250, 'row99')", 'stat: 123']) {
-      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
-    }
+    assertHasLines(r, ['threads: 15992000', 'echo 2 True', "sqlite test.db (500, 125250, 'row99')", 'stat: 123']);
   });
 });
 
@@ -56,9 +55,7 @@ test(title('node-workout'), TIMEOUT, (t) => {
   need(NODE, 'nodejs');
   sameRun(t, NODE, { args: [join(PROGRAMS, 'workout.mjs')], snapshot: true }, (r) => {
     assert.equal(r.status, 0, r.stderr);
-    for (const l of ['gzip roundtrip true', 'timer order ab', 'worker sum 499999500000', 'http 200 text/plain GET /x da39a3ee5e6b4b0d3255bfef95601890afd80709']) {
-      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
-    }
+    assertHasLines(r, ['gzip roundtrip true', 'timer order ab', 'worker sum 499999500000', 'http 200 text/plain GET /x da39a3ee5e6b4b0d3255bfef95601890afd80709']);
   });
 });
 
@@ -125,19 +122,15 @@ test(title('python-subprocess'), TIMEOUT, (t) => {
   need(PYTHON, 'python3');
   sameRun(t, PYTHON, { args: [join(PROGRAMS, 'subprocesses.py')] }, (r) => {
     assert.equal(r.status, 0, r.stderr);
-    for (const l of ['echo: hello world', 'shell: 4 out err', "sort: ['apple', 'fig', 'pear'] 0", "python child: ['a', 'b']",
-      'missing program: FileNotFoundError 2', 'fork: 6', 'system: 5', 'multiprocessing: [1, 4, 9] 6 [0, 0, 0]']) {
-      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
-    }
+    assertHasLines(r, ['echo: hello world', 'shell: 4 out err', "sort: ['apple', 'fig', 'pear'] 0", "python child: ['a', 'b']",
+      'missing program: FileNotFoundError 2', 'fork: 6', 'system: 5', 'multiprocessing: [1, 4, 9] 6 [0, 0, 0]']);
   });
 });
 
 test(title('bash-pipeline'), TIMEOUT, (t) => {
   sameRun(t, '/bin/bash', { args: [join(PROGRAMS, 'pipeline.sh')], snapshot: true }, (r) => {
     assert.equal(r.status, 0, r.stderr);
-    for (const l of ['words=3', 'upper=KONTAIN', 'subshell status=3', 'pipefail status=1', 'background sleep status=0', 'sum=20100',
-      'files: here.txt job.txt numbers.txt', 'f:b', 'sh status=4', 'via fd 3']) {
-      assert.ok(lines(r.stdout).includes(l), `missing '${l}' in\n${r.stdout}`);
-    }
+    assertHasLines(r, ['words=3', 'upper=KONTAIN', 'subshell status=3', 'pipefail status=1', 'background sleep status=0', 'sum=20100',
+      'files: here.txt job.txt numbers.txt', 'f:b', 'sh status=4', 'via fd 3']);
   });
 });

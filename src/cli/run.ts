@@ -33,41 +33,34 @@ function printStats(p: Process): void {
 
 type Start = () => { proc: Process; main: Thread };
 
+/** km's own messages go to a private copy of stderr: the payload owns fds 0..2 */
+const openLog = (): number => sys(SYS.fcntl, 2, F_DUPFD_CLOEXEC, 100);
+
+const fail = (msg: string, code: number): never => {
+  (globalThis as { __kmWriteErr?: (s: string) => void }).__kmWriteErr?.(`${msg}\n`);
+  process.exit(code);
+};
+
 export function runPayloadToEnd(spec: PayloadSpec, opts: MonitorOptions): never {
-  const logFd = openLog(opts);
-  return runMonitor(() => startPayload(spec, { ...opts, logFd }, undefined), { ...opts, logFd }, spec.execfn);
+  const withLog = { ...opts, logFd: openLog() };
+  return runMonitor(() => startPayload(spec, withLog), withLog, spec.execfn);
 }
 
 /** The child half of a fork (src/km/fork.ts): the state comes from the parent monitor. */
 export function runForkedChild(fds: string): never {
-  const logFd = sys(SYS.fcntl, 2, F_DUPFD_CLOEXEC, 100);
   let started: ReturnType<typeof startForkedChild>;
   try {
-    started = startForkedChild(fds, logFd);
+    started = startForkedChild(fds, openLog());
   } catch (e) {
-    if (e instanceof Error) {
-      (globalThis as { __kmWriteErr?: (s: string) => void }).__kmWriteErr?.(`km: fork: ${e.message.split('\n')[0]}\n`);
-      process.exit(125);
-    }
+    if (e instanceof Error) return fail(`km: fork: ${e.message.split('\n')[0]}`, 125);
     throw e;
   }
   return runMonitor(() => started, started.proc.opts, started.proc.argv[0] ?? started.proc.exePath);
 }
 
-/** km's own messages go to a private copy of stderr: the payload owns fds 0..2 */
-function openLog(opts: MonitorOptions): number {
-  const logFd = sys(SYS.fcntl, 2, F_DUPFD_CLOEXEC, 100);
-  opts.logFd = logFd;
-  return logFd;
-}
-
 /** Runs payloads until one ends: an execve replaces the payload and goes on in this monitor. */
 function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
   let proc: Process | undefined;
-  const fail = (msg: string, code: number): never => {
-    (globalThis as { __kmWriteErr?: (s: string) => void }).__kmWriteErr?.(`${msg}\n`);
-    process.exit(code);
-  };
   for (;;) {
     try {
       const started = start();

@@ -40,6 +40,24 @@ export function hostOpen(path: string, flags: number, mode = 0): number {
   return sys(SYS.openat, AT_FDCWD, native.addressOf(p), flags, mode);
 }
 
+const MFD_CLOEXEC = 1;
+export const MFD_ALLOW_SEALING = 2;
+
+/** A close-on-exec memfd named `name` (for monitor-owned memory and files), or -errno. */
+export function hostMemfd(name: string, flags = 0): number {
+  return sys(SYS.memfd_create, native.addressOf(cstr(name)), MFD_CLOEXEC | flags);
+}
+
+/** pwrite of all of [addr, addr+len) at `off` (the host may write less per call); 0 or -errno. */
+export function hostPwriteAll(fd: number, addr: number, len: number, off: number): number {
+  for (let done = 0; done < len;) {
+    const n = sys(SYS.pwrite64, fd, addr + done, len - done, off + done);
+    if (n <= 0) return n < 0 ? n : -5 /* EIO */;
+    done += n;
+  }
+  return 0;
+}
+
 export function hostClose(fd: number): number {
   return sys(SYS.close, fd);
 }

@@ -3,8 +3,8 @@
 // this list, the guest page tables (what the guest CPU may touch) and the host backing (what memory
 // exists; mirroring protection here also makes the host kernel return EFAULT like Linux would).
 import { E } from '../host/errno.js';
-import { MAP, PROT, MADV } from '../host/hostcalls.js';
-import { native, sys } from '../host/native.js';
+import { MAP, PROT, MADV, hostMemfd } from '../host/hostcalls.js';
+import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
 import { PageTables, pteFlags } from '../vm/pagetables.js';
@@ -37,12 +37,10 @@ const PROT_GROWS = 0x01000000 | 0x02000000;
 
 const isErr = (r: number) => r < 0;
 const F_DUPFD_CLOEXEC = 1030;
-const MFD_CLOEXEC = 1;
-const SHM_NAME = Buffer.from('km-shared-anon\0');
 
 /** a memfd of `size` bytes backing shared anonymous memory, or -errno */
 function sharedAnonFd(size: number): number {
-  const fd = sys(SYS.memfd_create, native.addressOf(SHM_NAME), MFD_CLOEXEC);
+  const fd = hostMemfd('km-shared-anon');
   if (fd < 0) return fd;
   const r = sys(SYS.ftruncate, fd, size);
   if (r < 0) { sys(SYS.close, fd); return r; }
@@ -57,6 +55,16 @@ export class AddressSpace {
   committed = 0;
 
   constructor(readonly mem: GuestMemory, readonly pt: PageTables, readonly memLimit: number) {}
+
+  /** Closes the host objects behind mappings (execve: the VM and its memory go away). */
+  closeBackings(): void {
+    for (const fd of this.backingFds()) sys(SYS.close, fd);
+  }
+
+  /** host fds the mappings hold (a forked child must inherit them) */
+  backingFds(): number[] {
+    return [...new Set(this.vmas.filter((v) => v.hostFd >= 0).map((v) => v.hostFd))];
+  }
 
   // ---- lookups ----
 

@@ -2,8 +2,7 @@
 // taken down; what Linux keeps across execve is carried to the new program: the pid, the
 // descriptors without close-on-exec, limits, ignored signals, the signal mask and pending signals.
 // The current directory and umask are the monitor's own and stay as they are.
-import { native, sys } from '../host/native.js';
-import { SYS } from '../host/sysno.js';
+import { native } from '../host/native.js';
 import { SIG_IGN, type PendingInfo } from './signals.js';
 import type { FdTable } from './fdtable.js';
 import type { Rlimits } from './rlimits.js';
@@ -27,7 +26,7 @@ export function endForExec(p: Process): ExecCarry {
   const ignored: number[] = [];
   p.procSignals.actions.forEach((a, sig) => { if (sig > 0 && a.handler === SIG_IGN) ignored.push(sig); });
   p.fds.closeOnExec();
-  for (const fd of new Set(p.as.vmas.filter((v) => v.hostFd >= 0).map((v) => v.hostFd))) sys(SYS.close, fd);
+  p.as.closeBackings();
   p.machine.close();
   return { fds: p.fds, rlimits: p.rlimits, ignored, blocked: t.sig.blocked, pending };
 }

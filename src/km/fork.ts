@@ -8,7 +8,7 @@ import { readSync, fstatSync } from 'node:fs';
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { PROT } from '../host/hostcalls.js';
+import { O, PROT, hostMemfd, hostOpen, hostPwriteAll } from '../host/hostcalls.js';
 import { PAGE_SIZE } from '../vm/layout.js';
 import { Machine } from '../vm/machine.js';
 import { Process, type MonitorOptions, type MmLayout } from './process.js';
@@ -22,8 +22,6 @@ import type { GuestMemory } from '../vm/guestmem.js';
 /** the environment variable that makes a km process the child half of a fork: "stateFd,imageFd" */
 export const FORK_ENV = 'KM_FORK_STATE';
 const STATE_VERSION = 1;
-const MFD_CLOEXEC = 1;
-const O_RDONLY_CLOEXEC = 0o2000000;
 const SEEK_DATA = 3, SEEK_HOLE = 4;
 /** /proc/self/pagemap entry bits */
 const PM_PRESENT = 1n << 63n, PM_SWAPPED = 1n << 62n, PM_FILE_OR_SHARED = 1n << 61n;
@@ -47,23 +45,7 @@ interface ForkState {
   vmas: Vma[];
 }
 
-const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
 const regsToJson = (r: Regs): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.toString()]));
-
-function memfd(name: string): number {
-  const n = cstr(name);
-  return sys(SYS.memfd_create, native.addressOf(n), MFD_CLOEXEC);
-}
-
-/** Writes all of `b` at `off` (host calls may write less). */
-function pwriteAll(fd: number, addr: number, len: number, off: number): number {
-  for (let done = 0; done < len;) {
-    const n = sys(SYS.pwrite64, fd, addr + done, len - done, off + done);
-    if (n <= 0) return n < 0 ? n : -E.EIO;
-    done += n;
-  }
-  return 0;
-}
 
 /**
  * Copies the pages of a private mapping that hold the parent's own data (anonymous pages: written,
@@ -84,7 +66,7 @@ function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: V
       if (own && run < 0) run = i;
       if (!own && run >= 0) {
         const gpa = at + run * PAGE_SIZE, len = (i - run) * PAGE_SIZE;
-        const w = pwriteAll(image, mem.hostAddr(gpa), len, gpa);
+        const w = hostPwriteAll(image, mem.hostAddr(gpa), len, gpa);
         if (w < 0) return w;
         run = -1;
       }
@@ -100,9 +82,9 @@ function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: V
  */
 export function forkProcess(p: Process, stack: number, ctid: number, setChildTid: boolean, clearChildTid: boolean): number {
   const t = p.cur;
-  const pagemap = sys(SYS.open, native.addressOf(cstr('/proc/self/pagemap')), O_RDONLY_CLOEXEC);
+  const pagemap = hostOpen('/proc/self/pagemap', O.RDONLY | O.CLOEXEC);
   if (pagemap < 0) { p.log(`km: fork: cannot read /proc/self/pagemap (errno ${-pagemap})`); return -E.ENOMEM; }
-  const image = memfd('km-fork-image'), stateFd = memfd('km-fork-state');
+  const image = hostMemfd('km-fork-image'), stateFd = hostMemfd('km-fork-state');
   const cleanup = () => { for (const fd of [pagemap, image, stateFd]) if (fd >= 0) sys(SYS.close, fd); };
   if (image < 0 || stateFd < 0) { cleanup(); return image < 0 ? image : stateFd; }
 
@@ -131,10 +113,10 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
     fds, vmas: p.as.vmas.map((v) => ({ ...v })),
   };
   const json = Buffer.from(JSON.stringify(state));
-  const w = pwriteAll(stateFd, native.addressOf(json), json.length, 0);
+  const w = hostPwriteAll(stateFd, native.addressOf(json), json.length, 0);
   if (w < 0) { cleanup(); return w; }
 
-  const keep = new Set<number>([image, stateFd, ...fds.map(([, h]) => h), ...p.as.vmas.filter((v) => v.hostFd >= 0).map((v) => v.hostFd)]);
+  const keep = new Set<number>([image, stateFd, ...fds.map(([, h]) => h), ...p.as.backingFds()]);
   const env = Object.entries(process.env).filter(([k]) => k !== 'KM_LAUNCHER_ENVIRON' && k !== FORK_ENV).map(([k, v]) => `${k}=${v}`);
   env.push(`${FORK_ENV}=${stateFd},${image}`);
   const script = process.argv[1]!;

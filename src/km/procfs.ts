@@ -14,7 +14,7 @@
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { AT_FDCWD, O, cstr } from '../host/hostcalls.js';
+import { AT_FDCWD, O, cstr, hostMemfd, hostPwriteAll, MFD_ALLOW_SEALING } from '../host/hostcalls.js';
 import type { Process } from './process.js';
 import { PROC_FILES, procFileContents, hostReadlink, type ProcFileName } from './procfiles.js';
 
@@ -147,21 +147,16 @@ export function procReadlink(route: ProcRoute): string | null {
   return null;
 }
 
-const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033;
 const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
 const O_PATH = 0o10000000, O_ACCMODE = 3;
 
 /** A host fd (close-on-exec) from which `data` can be read, opened with access mode `acc`. */
 function sealedMemfd(name: string, data: Buffer, acc: number, flags: number): number {
-  const nm = cstr(`km-proc:${name}`.slice(0, 249));
-  const m = sys(SYS.memfd_create, native.addressOf(nm), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const m = hostMemfd(`km-proc:${name}`.slice(0, 249), MFD_ALLOW_SEALING);
   if (m < 0) return m;
-  for (let off = 0; off < data.length;) {
-    const n = sys(SYS.write, m, native.addressOf(data) + off, data.length - off);
-    if (n <= 0) { sys(SYS.close, m); return n < 0 ? n : -E.EIO; }
-    off += n;
-  }
+  const w = hostPwriteAll(m, native.addressOf(data), data.length, 0);
+  if (w < 0) { sys(SYS.close, m); return w; }
   sys(SYS.fcntl, m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
   // a new open file description with the guest's access mode (read-only like Linux's /proc files)
   const path = cstr(`/proc/self/fd/${m}`);

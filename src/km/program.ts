@@ -29,13 +29,19 @@ function reasonOf(e: unknown): { errno: number; text: string } {
   }
 }
 
-/** Reads an executable file as execve would: it must exist, be a regular file and executable. */
-function readExecutable(path: string, what: string): Uint8Array {
+/**
+ * Reads a file execve runs: it must exist and be a regular file (else `notFile`, EACCES for a
+ * program, ELIBBAD for an interpreter); a program must also be executable (an interpreter, like a
+ * library, need only be readable).
+ */
+function readExecutable(path: string, what: string, notFile: number = E.EACCES, needExec = true): Uint8Array {
   let st;
   try { st = statSync(path); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
-  if (st.isDirectory()) throw new ExecFailure(E.EACCES, `${what}: Is a directory`);
-  if (!st.isFile()) throw new ExecFailure(E.EACCES, `${what}: not a regular file`);
-  try { accessSync(path, constants.X_OK); } catch { throw new ExecFailure(E.EACCES, `${what}: Permission denied`); }
+  if (st.isDirectory() && needExec) throw new ExecFailure(E.EACCES, `${what}: Is a directory`);
+  if (!st.isFile()) throw new ExecFailure(notFile, `${what}: not a regular file`);
+  if (needExec) {
+    try { accessSync(path, constants.X_OK); } catch { throw new ExecFailure(E.EACCES, `${what}: Permission denied`); }
+  }
   try { return readFileSync(path); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
 }
 
@@ -78,7 +84,7 @@ export function prepareProgram(path: string, given: string, argv: string[], envp
     // program; a relative name is taken relative to the current directory
     const ipath = image.interp;
     const what = `${given}: interpreter ${ipath}`;
-    const ifile = readExecutableNoX(ipath, what);
+    const ifile = readExecutable(ipath, what, E.ELIBBAD, false);
     let iimage: ElfImage;
     try { iimage = parseElf(ifile); } catch (e) {
       if (e instanceof ElfError) throw new ExecFailure(E.ELIBBAD, `${what}: ${e.message}`);
@@ -90,16 +96,4 @@ export function prepareProgram(path: string, given: string, argv: string[], envp
   let exePath: string;
   try { exePath = realpathSync(path); } catch { exePath = resolve(path); }
   return { exePath, execfn: given, image, file, interp, argv, envp };
-}
-
-/** The interpreter needs to be readable, not executable (Linux opens it like a library). */
-function readExecutableNoX(path: string, what: string): Uint8Array {
-  try {
-    if (!statSync(path).isFile()) throw new ExecFailure(E.ELIBBAD, `${what}: not a regular file`);
-    return readFileSync(path);
-  } catch (e) {
-    if (e instanceof ExecFailure) throw e;
-    const r = reasonOf(e);
-    throw new ExecFailure(r.errno, `${what}: ${r.text}`);
-  }
 }

@@ -40,3 +40,9 @@ export function assertRefused(r: RunResult, status: number, prefix: string, reas
   assert.match(r.stderr.slice(prefix.length, -1), reason);
   assertNoStackTrace(r);
 }
+
+/** Every line of `want` appears among the output's lines. */
+export function assertHasLines(r: RunResult, want: readonly string[]): void {
+  const got = lines(r.stdout);
+  for (const l of want) assert.ok(got.includes(l), `missing '${l}' in\n${r.stdout}`);
+}
