@@ -223,6 +223,9 @@ const IOCTLS = new Map<number, { size: number; name: string }>([
   [0x5413, { size: 8, name: 'TIOCGWINSZ' }], [0x5414, { size: 8, name: 'TIOCSWINSZ' }],
   [0x541b, { size: 4, name: 'FIONREAD' }], [0x5421, { size: 4, name: 'FIONBIO' }],
   [0x5452, { size: 4, name: 'FIOASYNC' }], [0x5429, { size: 4, name: 'TIOCGSID' }],
+  // pseudo-terminals: unlockpt, ptsname, taking or dropping the controlling terminal
+  [0x80045430, { size: 4, name: 'TIOCGPTN' }], [0x40045431, { size: 4, name: 'TIOCSPTLCK' }],
+  [0x540e, { size: 0, name: 'TIOCSCTTY' }], [0x5422, { size: 0, name: 'TIOCNOTTY' }],
   [0x540b, { size: 0, name: 'TCFLSH' }], [0x5409, { size: 0, name: 'TCSBRK' }], [0x540a, { size: 0, name: 'TCXONC' }],
   // sockets: queue sizes, the urgent mark, and interface queries on a struct ifreq (40 bytes)
   [0x5411, { size: 4, name: 'TIOCOUTQ' }], [0x8905, { size: 4, name: 'SIOCATMARK' }],
@@ -308,7 +311,7 @@ export const fsSyscalls: SyscallDef[] = [
   } },
   { name: 'pipe', status: 'emulated', args: ['ptr'], handler: (p, a) => pipe2(p, a[0]!, 0) },
   { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!), notes: 'a host pipe; O_CLOEXEC kept per guest descriptor, O_NONBLOCK and O_DIRECT (packet mode) passed to the host' },
-  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), FIONREAD, FIONBIO, FIOCLEX; socket TIOCOUTQ/SIOCOUTQ, SIOCATMARK and interface queries (SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFMTU, SIOCGIFHWADDR, ...); others (SIOCGIFCONF, whose struct holds a pointer, and all setters) ENOTTY' },
+  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), pseudo-terminal ioctls (TIOCGPTN, TIOCSPTLCK, TIOCSCTTY, TIOCNOTTY; TIOCGPTPEER is ENOTTY, so libc opens the slave by name), FIONREAD, FIONBIO, FIOCLEX; socket TIOCOUTQ/SIOCOUTQ, SIOCATMARK and interface queries (SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFMTU, SIOCGIFHWADDR, ...); others (SIOCGIFCONF, whose struct holds a pointer, and all setters) ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
   { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true, true) },
   { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true, true) },

@@ -125,6 +125,14 @@ export const processSyscalls: SyscallDef[] = [
     const n = int(a[0]!); if (n < 0) return EINVAL;
     const l = n === 0 ? 0 : p.hostPtr(a[1]!, n * 4); return l < 0 ? EFAULT : sys(SYS.getgroups, n, l);
   } },
+  // credentials: the monitor's own are the payload's; the raw call changes the calling host thread's
+  // (the one inline calls run on), not those of vCPU threads already started
+  { name: 'setuid', status: P, args: ['int'], handler: (_p, a) => sys(SYS.setuid, a[0]!) },
+  { name: 'setgid', status: P, args: ['int'], handler: (_p, a) => sys(SYS.setgid, a[0]!) },
+  { name: 'setreuid', status: P, args: ['int', 'int'], handler: (_p, a) => sys(SYS.setreuid, a[0]!, a[1]!) },
+  { name: 'setregid', status: P, args: ['int', 'int'], handler: (_p, a) => sys(SYS.setregid, a[0]!, a[1]!) },
+  { name: 'setresuid', status: P, args: ['int', 'int', 'int'], handler: (_p, a) => sys(SYS.setresuid, a[0]!, a[1]!, a[2]!) },
+  { name: 'setresgid', status: P, args: ['int', 'int', 'int'], handler: (_p, a) => sys(SYS.setresgid, a[0]!, a[1]!, a[2]!) },
   { name: 'getpgrp', status: P, args: [], handler: () => sys(SYS.getpgrp) },
   { name: 'getpgid', status: P, args: ['int'], handler: (p, a) => sys(SYS.getpgid, isSelf(p, int(a[0]!)) ? 0 : a[0]!) },
   { name: 'getsid', status: P, args: ['int'], handler: (p, a) => sys(SYS.getsid, isSelf(p, int(a[0]!)) ? 0 : a[0]!) },
