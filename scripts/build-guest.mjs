@@ -1,12 +1,12 @@
-// Assembles guest/entry.S into a flat image (build/guest/entry.bin) and a symbol table
-// (build/guest/entry.json) that the monitor reads. Needs binutils (as, ld, objcopy, nm).
+// Assembles guest/entry.S into a flat image (dist/guest/entry.bin) and a symbol table
+// (dist/guest/entry.json) that the monitor reads. Needs binutils (as, ld, objcopy, nm).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'build', 'guest');
+const out = join(root, 'dist', 'guest');
 mkdirSync(out, { recursive: true });
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 

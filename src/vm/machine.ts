@@ -23,7 +23,7 @@ export interface GuestImage {
 }
 
 export function loadGuestImage(): GuestImage {
-  const dir = join(projectRoot, 'build', 'guest');
+  const dir = join(projectRoot, 'dist', 'guest');
   const meta = JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as { size: number; symbols: Record<string, number> };
   return { bin: new Uint8Array(readFileSync(join(dir, 'entry.bin'))), sym: meta.symbols };
 }
