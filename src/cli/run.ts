@@ -8,7 +8,7 @@ import { dieBySignal, signalName } from '../host/signals.js';
 import { startPayload, type PayloadSpec } from '../km/monitor.js';
 import { PayloadExit, PayloadKilled, MonitorError, ExecRequest } from '../km/exit.js';
 import { endForExec } from '../km/exec.js';
-import { startForkedChild } from '../km/fork.js';
+import { releaseVforkParent, startForkedChild } from '../km/fork.js';
 import type { Thread } from '../km/thread.js';
 import { KvmError } from '../kvm/kvm.js';
 import type { MonitorOptions, Process } from '../km/process.js';
@@ -72,7 +72,7 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
         const spec = e.spec;
         name = spec.execfn;
         proc = undefined;
-        start = () => startPayload(spec, opts, carry);
+        start = () => { const s = startPayload(spec, opts, carry); releaseVforkParent(); return s; };
         continue;
       }
       if (e instanceof PayloadExit) {

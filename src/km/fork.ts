@@ -16,13 +16,14 @@ import { Scheduler } from './scheduler.js';
 import { mirrorDisposition, mirrorInitialDispositions, syscallContextRegs } from './deliver.js';
 import type { Regs } from './sigframe.js';
 import type { Vma } from './addrspace.js';
-import type { Thread } from './thread.js';
+import { HostCall, type Thread } from './thread.js';
 import type { GuestMemory } from '../vm/guestmem.js';
 
-/** the environment variable that makes a km process the child half of a fork: "stateFd,imageFd" */
+/** the environment variable that makes a km process the child half of a fork:
+ * "stateFd,imageFd" or, for vfork, "stateFd,imageFd,vforkFd" */
 export const FORK_ENV = 'KM_FORK_STATE';
 const STATE_VERSION = 1;
-const SEEK_DATA = 3, SEEK_HOLE = 4;
+const SEEK_DATA = 3, SEEK_HOLE = 4, F_SETFD = 2, FD_CLOEXEC = 1;
 /** /proc/self/pagemap entry bits */
 const PM_PRESENT = 1n << 63n, PM_SWAPPED = 1n << 62n, PM_FILE_OR_SHARED = 1n << 61n;
 /** pagemap entries read at once */
@@ -78,9 +79,10 @@ function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: V
 
 /**
  * fork, vfork and clone without CLONE_VM (CLONE_VM|CLONE_VFORK too: the child gets a copy, which
- * is all a vfork child may rely on before it calls execve or _exit). Returns the child's pid.
+ * is all a vfork child may rely on before it calls execve or _exit). Returns the child's pid; for
+ * vfork also the wait that holds the parent until the child execs or exits.
  */
-export function forkProcess(p: Process, stack: number, ctid: number, setChildTid: boolean, clearChildTid: boolean): number {
+export function forkProcess(p: Process, stack: number, ctid: number, setChildTid: boolean, clearChildTid: boolean, vfork: boolean): number | { pid: number; wait: HostCall } {
   const t = p.cur;
   const pagemap = hostOpen('/proc/self/pagemap', O.RDONLY | O.CLOEXEC);
   if (pagemap < 0) { p.log(`km: fork: cannot read /proc/self/pagemap (errno ${-pagemap})`); return -E.ENOMEM; }
@@ -116,14 +118,39 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
   const w = hostPwriteAll(stateFd, native.addressOf(json), json.length, 0);
   if (w < 0) { cleanup(); return w; }
 
+  // vfork: the child holds the write end of a pipe until its execve or exit; the parent's read
+  // returns (EOF) then, so the parent runs again only after the child has left its memory alone
+  const pipe = new Int32Array(2);
+  if (vfork) {
+    const r = sys(SYS.pipe2, native.addressOf(pipe), O.CLOEXEC);
+    if (r < 0) { cleanup(); return r; }
+  }
   const keep = new Set<number>([image, stateFd, ...fds.map(([, h]) => h), ...p.as.backingFds()]);
+  if (vfork) keep.add(pipe[1]!);
   const env = Object.entries(process.env).filter(([k]) => k !== 'KM_LAUNCHER_ENVIRON' && k !== FORK_ENV).map(([k, v]) => `${k}=${v}`);
-  env.push(`${FORK_ENV}=${stateFd},${image}`);
+  env.push(`${FORK_ENV}=${stateFd},${image}${vfork ? `,${pipe[1]}` : ''}`);
   const script = process.argv[1]!;
   const pid = native.spawn(process.execPath, [process.execPath, ...process.execArgv, script], env, [...keep]);
   cleanup();
-  if (pid < 0) { p.log(`km: fork: cannot start the child monitor (errno ${-pid})`); return -E.EAGAIN; }
-  return pid;
+  if (vfork) sys(SYS.close, pipe[1]!);
+  if (pid < 0) {
+    if (vfork) sys(SYS.close, pipe[0]!);
+    p.log(`km: fork: cannot start the child monitor (errno ${-pid})`);
+    return -E.EAGAIN;
+  }
+  if (!vfork) return pid;
+  const byte = new Uint8Array(1);
+  // whatever ends the wait (EOF, or a signal for this thread), the parent goes on with the pid
+  return { pid, wait: new HostCall(SYS.read, [pipe[0]!, native.addressOf(byte), 1], () => { sys(SYS.close, pipe[0]!); return pid; }, byte) };
+}
+
+/** the write end of the vfork pipe in a vfork child (-1: none, or released) */
+let vforkFd = -1;
+
+/** A vfork child has exec'd a new program (or is ending): its parent may run again. */
+export function releaseVforkParent(): void {
+  if (vforkFd >= 0) sys(SYS.close, vforkFd);
+  vforkFd = -1;
 }
 
 // ---- the child's half ----
@@ -162,7 +189,11 @@ function fillFromImage(mem: GuestMemory, image: number, start: number, end: numb
 
 /** Builds the forked child from the state the parent left in `fds` ("stateFd,imageFd"). */
 export function startForkedChild(fdsSpec: string, logFd: number): { proc: Process; main: Thread } {
-  const [stateFd, image] = fdsSpec.split(',').map(Number) as [number, number];
+  const [stateFd, image, vfork] = fdsSpec.split(',').map(Number) as [number, number, number | undefined];
+  if (vfork !== undefined) {
+    vforkFd = vfork;
+    sys(SYS.fcntl, vforkFd, F_SETFD, FD_CLOEXEC); // not for this monitor's own children
+  }
   const s = readState(stateFd);
   sys(SYS.close, stateFd);
   mirrorInitialDispositions();

@@ -258,10 +258,15 @@ function planMsg(p: Process, g: number, hdr: Buffer, o: number, send: boolean): 
   const control = rd64(m, MH.control), clen = rd64(m, MH.controllen);
   if (clen === 0) return plan;
   if (send) {
-    if (clen > INT_MAX) return -E.ENOBUFS;
-    // never handed over untranslated (it could name the monitor's descriptors): larger than
-    // optmem_max allows on any usual host, where Linux answers ENOBUFS too
-    if (clen > SEND_CONTROL_MAX) return -E.ENOBUFS;
+    if (clen > SEND_CONTROL_MAX) {
+      // never handed over untranslated (it could name the monitor's descriptors): larger than
+      // optmem_max allows on any usual host, so the kernel refuses it (ENOBUFS) without reading
+      // it; an unreadable address keeps it so, and the kernel's own order of checks decides
+      // which error comes first (the iovec's EFAULT comes first on newer kernels)
+      wr64(hdr, o + MH.control, KERNEL_EFAULT);
+      m.copy(hdr, o + MH.controllen, MH.controllen, MH.controllen + 8); // exact: clen may pass 2^53
+      return plan;
+    }
     const src = p.readBytes(control, clen);
     if (!src) return EFAULT;
     const c = Buffer.from(src);
@@ -428,11 +433,16 @@ function recvmmsg(p: Process, a: Args): number | HostCall {
 
 // ---- options ----
 
+/** Whether the host kernel checks setsockopt's optlen before its descriptor (Linux before 6.11 did;
+ * later kernels look the descriptor up first): asked of the host once, so km answers as it would. */
+let lenBeforeFd: boolean | undefined;
 function setsockopt(p: Process, a: Args): number {
   const level = int(a[1]!), name = int(a[2]!), optval = a[3]!, optlen = int(a[4]!);
-  if (optlen < 0) return EINVAL; // before the descriptor, as Linux
+  lenBeforeFd ??= sys(SYS.setsockopt, -1, SOL_SOCKET, 0, 0, -1) === EINVAL;
+  if (optlen < 0 && lenBeforeFd) return EINVAL;
   const h = sock(p, a[0]!);
   if (h < 0) return h;
+  if (optlen < 0) return sys(SYS.setsockopt, h, level, name, 0, optlen); // the host's error (ENOTSOCK, EINVAL)
   if (REFUSED_SET.has(`${level}:${name}`)) return -E.ENOPROTOOPT;
   if (level === SOL_SOCKET && (name === SO.ATTACH_FILTER || name === SO.ATTACH_REUSEPORT_CBPF) && optlen >= FPROG.size) {
     // struct sock_fprog points at the program: copy it with a host pointer to the instructions

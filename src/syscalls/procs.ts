@@ -19,7 +19,7 @@ const RUSAGE_SIZE = 144, SIGINFO_SIZE = 128;
 const WAIT_OPTIONS = 0x1 | 0x2 | 0x4 | 0x8 | 0x1000000 | 0x20000000 | 0x40000000 | 0x80000000;
 
 /** fork-like clones: a new process, never a thread (src/syscalls/thread.ts handles those) */
-export function cloneProcess(p: Process, flags: number, stack: number, ptid: number, ctid: number): number {
+export function cloneProcess(p: Process, flags: number, stack: number, ptid: number, ctid: number): number | HostCall {
   // a new process sharing memory or signal handlers with this one is a thread-like thing km
   // cannot give (its memory would be another VM's); CLONE_VM|CLONE_VFORK is vfork and gets a copy
   if (flags & CLONE.SIGHAND || flags & CLONE.THREAD) return EINVAL;
@@ -28,9 +28,10 @@ export function cloneProcess(p: Process, flags: number, stack: number, ptid: num
   if (flags & CLONE.PIDFD) return EINVAL;
   if (flags & CLONE.PARENT_SETTID && !p.as.canWrite(ptid, 4)) return EFAULT;
   if (flags & (CLONE.CHILD_SETTID | CLONE.CHILD_CLEARTID) && !p.as.canWrite(ctid, 4)) return EFAULT;
-  const pid = forkProcess(p, stack, ctid, (flags & CLONE.CHILD_SETTID) !== 0, (flags & CLONE.CHILD_CLEARTID) !== 0);
+  const r = forkProcess(p, stack, ctid, (flags & CLONE.CHILD_SETTID) !== 0, (flags & CLONE.CHILD_CLEARTID) !== 0, (flags & CLONE.VFORK) !== 0);
+  const pid = typeof r === 'number' ? r : r.pid;
   if (pid > 0 && flags & CLONE.PARENT_SETTID) p.writeU32(ptid, pid);
-  return pid;
+  return typeof r === 'number' ? r : r.wait; // vfork: the parent waits for the child's execve or exit
 }
 
 /** a NULL-terminated array of guest strings (argv, envp): the strings, or -errno */
@@ -89,7 +90,7 @@ export const procsSyscalls: SyscallDef[] = [
   { name: 'fork', status: 'emulated', args: [], handler: (p) => cloneProcess(p, 0, 0, 0, 0),
     notes: 'the child is a new km (its own VM) started as a host child: private memory is copied, shared mappings stay shared, descriptors are inherited' },
   { name: 'vfork', status: 'emulated', args: [], handler: (p) => cloneProcess(p, CLONE.VM | CLONE.VFORK, 0, 0, 0),
-    notes: 'as fork: the child gets a copy of memory and the parent does not wait for its execve' },
+    notes: 'as fork: the child gets a copy of memory; the parent waits until the child calls execve or exits' },
   { name: 'execve', status: 'emulated', args: ['str', 'ptr', 'ptr'], handler: (p, a) => execve(p, -100, a[0]!, a[1]!, a[2]!, 0),
     notes: 'the program (ELF, or a #! script) replaces the payload inside the same km: same pid, descriptors without FD_CLOEXEC, ignored signals, mask; failures return errno as Linux; refused (EAGAIN) while other threads are alive' },
   { name: 'execveat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'ptr', 'atflags'], handler: (p, a) => execve(p, a[0]!, a[1]!, a[2]!, a[3]!, int(a[4]!)),

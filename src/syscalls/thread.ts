@@ -33,7 +33,7 @@ const CloneArgs = { flags: 0, pidfd: 8, childTid: 16, parentTid: 24, exitSignal:
 const TLS_MAX = 2 ** 47;
 
 /** clone: a new thread of this process, or a new process (src/syscalls/procs.ts) */
-function cloneThread(p: Process, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
+function cloneThread(p: Process, flags: number, stack: number, ptid: number, ctid: number, tls: number): number | HostCall {
   if ((flags & THREAD_NEEDS) !== THREAD_NEEDS) {
     // CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM (Linux's own checks come first)
     if ((flags & CLONE.THREAD && !(flags & CLONE.SIGHAND)) || (flags & CLONE.SIGHAND && !(flags & CLONE.VM))) return EINVAL;
@@ -61,7 +61,7 @@ function cloneThread(p: Process, flags: number, stack: number, ptid: number, cti
   return tid;
 }
 
-function clone3(p: Process, argsPtr: number, size: number): number {
+function clone3(p: Process, argsPtr: number, size: number): number | HostCall {
   if (size < CloneArgs.sizeV0 || size > 4096) return EINVAL;
   const b = p.readBytes(argsPtr, size);
   if (!b) return EFAULT;

@@ -117,8 +117,10 @@ export interface CpuFeatures {
 export function cpuFeatures(cpuid: CpuidEntry[]): CpuFeatures {
   const leaf = (f: number, i = 0) => cpuid.find((e) => e.function === f && e.index === i);
   const l1 = leaf(1);
-  const hasXsave = l1 ? (l1.ecx & (1 << 26)) !== 0 : false;
   const xsaveSupported = leaf(0xd)?.eax ?? 0x3;
+  // PVM clears XSAVE in leaf 1 of its supported CPUID, yet the payload's CPUID is the host's own
+  // (not intercepted at CPL3) and it uses AVX: leaf 0xD's components are the state there is
+  const hasXsave = (l1 ? (l1.ecx & (1 << 26)) !== 0 : false) || (xsaveSupported & ~0x3) !== 0;
   const xcr0 = hasXsave ? (xsaveSupported & XCR0_WANTED) | 0x3 : 0;
   // size of the XSAVE area: sum of enabled components' offset+size (CPUID 0xD subleafs)
   let xsaveSize = 512 + 64;

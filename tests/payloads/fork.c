@@ -8,7 +8,7 @@
  * death by a signal as wait4/waitid report them; SIGCHLD with si_pid/si_status; getppid in the
  * child; execve keeps non-CLOEXEC descriptors, closes CLOEXEC ones, keeps ignored signals and
  * returns errors (ENOENT, EACCES, ENOEXEC) to the caller; a #! script runs through its interpreter;
- * vfork + _exit; posix_spawn.
+ * vfork (the parent waits for the child's _exit); posix_spawn.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "common.h"
 
@@ -116,8 +117,13 @@ int main(int argc, char **argv) {
 
   /* vfork + _exit */
   fflush(stdout);
+  /* the parent is suspended until the child exits: a child that sleeps first holds it up */
+  struct timespec v0, v1;
+  clock_gettime(CLOCK_MONOTONIC, &v0);
   pid = vfork();
-  if (pid == 0) _exit(9);
+  if (pid == 0) { struct timespec z = { 0, 150000000 }; nanosleep(&z, NULL); _exit(9); }
+  clock_gettime(CLOCK_MONOTONIC, &v1);
+  check("the vfork parent waited for its child", (v1.tv_sec - v0.tv_sec) * 1000000000L + (v1.tv_nsec - v0.tv_nsec) >= 150000000L);
   check("waitpid for the vfork child", waitpid(pid, &st, 0) == pid);
   printf("vfork child exit: %d\n", WEXITSTATUS(st));
 
@@ -180,8 +186,10 @@ int main(int argc, char **argv) {
   char *pargv[] = { "spawned", "exec-child", a2, a3, NULL };
   fflush(stdout);
   int r = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, pargv, environ);
+  /* reported after the wait: once the child has exec'd, both print concurrently */
+  int waited = r == 0 && waitpid(pid, &st, 0) == pid;
   check("posix_spawn", r == 0);
-  check("waitpid for the spawned child", waitpid(pid, &st, 0) == pid);
+  check("waitpid for the spawned child", waited);
   printf("spawned child exit: %d\n", WEXITSTATUS(st));
   return finish();
 }

@@ -28,8 +28,8 @@ func main() {
 	<-time.After(15 * time.Millisecond)
 	check("time.After(15ms) fired, not early", time.Since(t0) >= 15*time.Millisecond)
 
+	t0 = time.Now() // before the ticker starts: its 5th tick is 50ms after its start, not after t0
 	tk := time.NewTicker(10 * time.Millisecond)
-	t0 = time.Now()
 	ticks := 0
 	for range tk.C {
 		ticks++
