@@ -10,6 +10,7 @@ await build({
   entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
   outfile: join(root, 'dist', 'src', 'cli', 'km.bundle.cjs'),
   bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
+  minifyWhitespace: true, minifySyntax: true,
   // import.meta.url only appears on the ES-module path, which the bundle never takes
   logOverride: { 'empty-import-meta': 'silent' },
 });

@@ -76,6 +76,19 @@ definePayloadTests({
   },
 });
 
+// bin/km empties NODE_EXTRA_CA_CERTS for its own node (which would load the certificates at every
+// start, or warn about a missing file) and restores it for the payload, in its place
+definePayloadTests({
+  payload: 'args',
+  title: 'args (NODE_EXTRA_CA_CERTS given back to the payload in place)',
+  variants: ['musl'],
+  env: { A_FIRST: '1', NODE_EXTRA_CA_CERTS: '/nonexistent/km-test-ca.pem', Z_LAST: '2' },
+  native(r) {
+    assertExit0(r);
+    assert.match(r.stdout, /^env\[0\]: A_FIRST=1\nenv\[1\]: NODE_EXTRA_CA_CERTS=\/nonexistent\/km-test-ca.pem\nenv\[2\]: Z_LAST=2\nenvc: 3$/m);
+  },
+});
+
 definePayloadTests({
   payload: 'uname',
   native(r) {

@@ -4,6 +4,7 @@ import { delimiter } from 'node:path';
 import { totalmem } from 'node:os';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
 import type { PayloadSpec } from '../km/monitor.js';
+import { callerEnvironment } from './env.js';
 
 export const EXIT_KM_FAILED = 125;
 export const EXIT_CANNOT_EXECUTE = 126;
@@ -32,16 +33,7 @@ function resolveExecutable(name: string): string {
 function buildEnv(a: KmArgs): string[] {
   const env = new Map<string, string>();
   if (!a.clearEnv) {
-    const original = process.env.KM_LAUNCHER_ENVIRON;
-    if (original !== undefined) {
-      // the environment km was started with, in its order, as the launcher saw it
-      for (const kv of Buffer.from(original, 'base64').toString('utf8').split('\0')) {
-        const i = kv.indexOf('=');
-        if (i > 0) env.set(kv.slice(0, i), kv.slice(i + 1));
-      }
-    } else {
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
-    }
+    for (const [k, v] of callerEnvironment()) env.set(k, v);
   }
   for (const name of a.unset) env.delete(name);
   for (const kv of a.env) {

@@ -77,9 +77,10 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
       }
       if (e instanceof PayloadExit) {
         if (proc && opts.stats) printStats(proc);
-        // other vCPU threads may be running: end the process at once, without node's teardown
-        if (proc?.sched.threaded) sys(SYS.exit_group, e.status);
-        process.exit(e.status);
+        // at once, without node's teardown (its worker threads take ~10 ms to stop, and other vCPU
+        // threads may be running); 'exit' listeners still run (the launcher's code cache)
+        process.emit('exit', e.status);
+        sys(SYS.exit_group, e.status);
       }
       if (e instanceof PayloadKilled) {
         if (proc && opts.stats) printStats(proc);

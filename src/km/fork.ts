@@ -127,7 +127,7 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
   }
   const keep = new Set<number>([image, stateFd, ...fds.map(([, h]) => h), ...p.as.backingFds()]);
   if (vfork) keep.add(pipe[1]!);
-  const env = Object.entries(process.env).filter(([k]) => k !== 'KM_LAUNCHER_ENVIRON' && k !== FORK_ENV).map(([k, v]) => `${k}=${v}`);
+  const env = Object.entries(process.env).filter(([k]) => k !== FORK_ENV).map(([k, v]) => `${k}=${v}`);
   env.push(`${FORK_ENV}=${stateFd},${image}${vfork ? `,${pipe[1]}` : ''}`);
   const script = process.argv[1]!;
   const pid = native.spawn(process.execPath, [process.execPath, ...process.execArgv, script], env, [...keep]);

@@ -8,11 +8,13 @@ import type { Vm } from '../kvm/kvm.js';
 
 const TWO32 = 4294967296;
 
+interface Window { u8: Uint8Array; dv: DataView; u32: Uint32Array }
+
 export class GuestMemory {
   readonly base: number;
   private readonly slots = new Map<number, number>(); // chunk index -> slot number
   private nextSlot = 0;
-  private readonly windows = new Map<number, { u8: Uint8Array; dv: DataView; u32: Uint32Array }>();
+  private readonly windows = new Map<number, Window>();
 
   constructor(private readonly vm: Vm | null) {
     const addr = hostMmap(0, RESERVATION_SIZE, PROT.NONE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE);
@@ -25,6 +27,8 @@ export class GuestMemory {
   /** Gives the whole reservation back to the host; no view of it may be used afterwards. */
   close(): void {
     this.windows.clear();
+    this.lastW = -1;
+    this.lastV = undefined;
     sys(SYS.munmap, this.base, RESERVATION_SIZE);
   }
 
@@ -76,14 +80,19 @@ export class GuestMemory {
     return r < 0 && r > -4096 ? r : 0;
   }
 
-  private window(gpa: number) {
+  private lastW = -1;
+  private lastV: Window | undefined;
+  private window(gpa: number): Window {
     const w = Math.floor(gpa / VIEW_WINDOW);
+    if (w === this.lastW) return this.lastV!;
     let v = this.windows.get(w);
     if (!v) {
       const ab = native.view(this.base + w * VIEW_WINDOW, VIEW_WINDOW);
       v = { u8: new Uint8Array(ab), dv: new DataView(ab), u32: new Uint32Array(ab) };
       this.windows.set(w, v);
     }
+    this.lastW = w;
+    this.lastV = v;
     return v;
   }
 
@@ -99,24 +108,34 @@ export class GuestMemory {
     return this.window(gpa).u8.subarray(off, off + len);
   }
 
+  /** Calls f for each window-sized piece of [gpa, gpa+len): its view and offset within the range. */
+  private pieces(gpa: number, len: number, f: (view: Uint8Array, at: number) => void): void {
+    for (let at = 0; at < len;) {
+      const a = gpa + at, off = a % VIEW_WINDOW, n = Math.min(len - at, VIEW_WINDOW - off);
+      f(this.window(a).u8.subarray(off, off + n), at);
+      at += n;
+    }
+  }
+
+  /** [gpa, gpa+len): a view when it lies in one window, else a copy */
   read(gpa: number, len: number): Uint8Array {
     const v = this.viewOf(gpa, len);
     if (v) return v;
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) out[i] = this.readU8(gpa + i);
+    this.pieces(gpa, len, (view, at) => out.set(view, at));
     return out;
   }
 
   write(gpa: number, data: Uint8Array): void {
     const v = this.viewOf(gpa, data.length);
     if (v) { v.set(data); return; }
-    for (let i = 0; i < data.length; i++) this.writeU8(gpa + i, data[i]!);
+    this.pieces(gpa, data.length, (view, at) => view.set(data.subarray(at, at + view.length)));
   }
 
   fill(gpa: number, len: number, byte: number): void {
     const v = this.viewOf(gpa, len);
     if (v) { v.fill(byte); return; }
-    for (let i = 0; i < len; i++) this.writeU8(gpa + i, byte);
+    this.pieces(gpa, len, (view) => view.fill(byte));
   }
 
   readU8(gpa: number): number { const w = this.window(gpa); return w.u8[gpa % VIEW_WINDOW]!; }

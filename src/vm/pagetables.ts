@@ -72,12 +72,12 @@ export class PageTables {
     const nx = !exec && this.nxEnabled ? PTE_HI_NX : 0;
     for (let off = 0; off < len;) {
       const v = va + off;
-      const table = this.leafTable(v, true);
+      const t = this.words(this.leafTable(v, true));
       let idx = Math.floor(v / PAGE_SIZE) % ENTRIES;
       for (; idx < ENTRIES && off < len; idx++, off += PAGE_SIZE) {
         const pa = gpa + off;
-        this.mem.writeU32(table + idx * 8, (pa % TWO32) + (flags | PTE.P));
-        this.mem.writeU32(table + idx * 8 + 4, (Math.floor(pa / TWO32) | nx) >>> 0);
+        t[idx * 2] = (pa % TWO32) + (flags | PTE.P);
+        t[idx * 2 + 1] = (Math.floor(pa / TWO32) | nx) >>> 0;
       }
     }
   }
@@ -89,14 +89,15 @@ export class PageTables {
       const table = this.leafTable(v, false);
       const idx0 = Math.floor(v / PAGE_SIZE) % ENTRIES;
       const n = Math.min(ENTRIES - idx0, Math.ceil((len - off) / PAGE_SIZE));
-      if (table >= 0) {
-        for (let i = 0; i < n; i++) {
-          this.mem.writeU32(table + (idx0 + i) * 8, 0);
-          this.mem.writeU32(table + (idx0 + i) * 8 + 4, 0);
-        }
-      }
+      if (table >= 0) this.words(table).fill(0, idx0 * 2, (idx0 + n) * 2);
       off += n * PAGE_SIZE;
     }
+  }
+
+  /** a table page as 32-bit words (two per entry): one lookup for up to 512 entries */
+  private words(table: number): Uint32Array {
+    const v = this.mem.viewOf(table, PAGE_SIZE)!;
+    return new Uint32Array(v.buffer, v.byteOffset, PAGE_SIZE / 4);
   }
 
   /** Leaf entry of va (low 32 bits), 0 when unmapped: for tests and fault reports. */

@@ -43,11 +43,11 @@ export interface RunResult {
 /** The small, explicit environment payloads run with (never the test runner's own). */
 export function testEnv(cwd: string): Record<string, string> {
   return {
-    // bin/km is a shell script that runs `node`: the PATH must find the node that runs the tests
+    // bin/km runs `node` through /usr/bin/env: the PATH must find the node that runs the tests
     PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     HOME: '/nonexistent-home',
     LANG: 'C',
-    // shells export PWD; the km launcher is one, so give both runs the same value
+    // shells export PWD: give both runs the same value
     PWD: cwd,
     TEST_VAR: 'kontain test value with spaces = and ümlauts',
   };
