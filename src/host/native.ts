@@ -32,6 +32,9 @@ export interface NativeAddon {
   kick(slot: number): void;
   /** sleeps until the event sequence moves past `seen`, a signal is caught, or timeoutNs (< 0: none) */
   waitEvents(seen: number, timeoutNs: number): number;
+  /** writes [tsc, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME, CLOCK_MONOTONIC_RAW (ns), tsc]
+   * as 64-bit words at `address`, read back to back */
+  clockSample(address: number): void;
   /** posix_spawn of a child with every signal default and unblocked; keepFds stay open in it.
    * Returns its pid or -errno. */
   spawn(path: string, argv: readonly string[], envp: readonly string[], keepFds: readonly number[]): number;

@@ -47,6 +47,7 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions, carry?: Ex
   // first and finds the program through AT_PHDR/AT_ENTRY, itself through AT_BASE
   const ld = spec.interp ? loadElf(as, spec.interp.image, spec.interp.file, spec.interp.path, -1, fileIdOf(spec.interp.path)) : null;
   const auxv: [number, number][] = [
+    [AT.SYSINFO_EHDR, machine.vdsoVa],
     [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, ld ? ld.bias : 0],
     [AT.FLAGS, 0], [AT.ENTRY, img.entry], [AT.UID, sys(SYS.getuid)], [AT.EUID, sys(SYS.geteuid)],
     [AT.GID, sys(SYS.getgid)], [AT.EGID, sys(SYS.getegid)], [AT.SECURE, 0], [AT.HWCAP, machine.cpu.hwcap],

@@ -204,6 +204,7 @@ export class Scheduler {
   private onExit(t: Thread, r: number): Step {
     const p = this.p;
     p.cur = t;
+    p.machine.vclock.tick();
     const { vcpu } = t.h;
     if (r < 0) {
       if (r === -E.EINTR || r === -E.EAGAIN) {

@@ -26,12 +26,14 @@ export const IOCTL = {
   SET_REGS: IOW(0x82, 144),
   GET_SREGS: IOR(0x83, 312),
   SET_SREGS: IOW(0x84, 312),
+  GET_MSRS: IOWR(0x88, 8),
   SET_MSRS: IOW(0x89, 8),
   SET_CPUID2: IOW(0x90, 8),
   GET_XSAVE: IOR(0xa4, 4096),
   SET_XSAVE: IOW(0xa5, 4096),
   GET_XCRS: IOR(0xa6, 392),
   SET_XCRS: IOW(0xa7, 392),
+  GET_TSC_KHZ: IO(0xa3),
 } as const;
 
 export const CAP = {
@@ -48,7 +50,7 @@ export const EXIT_NAMES: Record<number, string> = Object.fromEntries(Object.entr
 
 export const MSR = {
   STAR: 0xc0000081, LSTAR: 0xc0000082, CSTAR: 0xc0000083, SFMASK: 0xc0000084,
-  FS_BASE: 0xc0000100, GS_BASE: 0xc0000101, KERNEL_GS_BASE: 0xc0000102,
+  TSC: 0x10, FS_BASE: 0xc0000100, GS_BASE: 0xc0000101, KERNEL_GS_BASE: 0xc0000102,
 } as const;
 
 /** struct kvm_run (the mmap'ed vCPU page), fields the monitor reads */

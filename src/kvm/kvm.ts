@@ -170,6 +170,21 @@ export class Vcpu {
     ioctlOrThrow(this.fd, 'KVM_SET_CPUID2', IOCTL.SET_CPUID2, dv);
   }
 
+  /** one MSR's value (KVM_GET_MSRS) */
+  getMsr(index: number): bigint {
+    const dv = new DataView(new ArrayBuffer(KvmMsrsHeader.size + KvmMsrEntry.size));
+    dv.setUint32(0, 1, true);
+    writeField(dv, KvmMsrsHeader.size + KvmMsrEntry.fields.index[0], 'u32', index);
+    const r = ioctlOrThrow(this.fd, 'KVM_GET_MSRS', IOCTL.GET_MSRS, dv);
+    if (r !== 1) throw new KvmError('ioctl(KVM_GET_MSRS)', E.EINVAL, `read ${r} of 1 MSRs`);
+    return dv.getBigUint64(KvmMsrsHeader.size + KvmMsrEntry.fields.data[0], true);
+  }
+
+  /** the vCPU's TSC frequency in kHz, or -errno */
+  tscKhz(): number {
+    return hostIoctl(this.fd, IOCTL.GET_TSC_KHZ, 0);
+  }
+
   setMsrs(msrs: ReadonlyArray<readonly [number, number]>): void {
     const dv = new DataView(new ArrayBuffer(KvmMsrsHeader.size + msrs.length * KvmMsrEntry.size));
     dv.setUint32(0, msrs.length, true);

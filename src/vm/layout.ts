@@ -33,6 +33,10 @@ export const IDT_OFFSET = GDT_SIZE;
 export const IDT_SIZE = 4 * KiB;
 export const CODE_OFFSET = IDT_OFFSET + IDT_SIZE;
 export const CODE_SIZE = 16 * KiB;
+/** the vDSO (guest/vdso.c) with its clock page in the page below it (the vDSO finds it there) */
+export const VCLOCK_OFFSET = 96 * KiB;
+export const VDSO_OFFSET = VCLOCK_OFFSET + 4 * KiB;
+export const VDSO_SIZE = 16 * KiB;
 export const VCPU_AREA_OFFSET = 128 * KiB;
 /** per vCPU: [TSS + ring-0 exception stack: 8 KiB supervisor][mailbox: 4 KiB user][doorbell: 4 KiB] */
 export const VCPU_BLOCK_SIZE = 16 * KiB;

@@ -9,7 +9,9 @@ import { PageTables, PTE } from './pagetables.js';
 import {
   CODE_SIZE, DOORBELL_GPA, IDT_OFFSET, IDT_SIZE, MAX_VCPUS, MONITOR_BASE, MONITOR_SIZE, PAGE_SIZE, SEL,
   VCPU_DOORBELL_OFFSET, VCPU_MAILBOX_OFFSET, VCPU_TSS_OFFSET, VCPU_RSP0_TOP, vcpuBlock, GDT_SIZE, MIN_PHYS_BITS,
+  VCLOCK_OFFSET, VDSO_OFFSET, VDSO_SIZE,
 } from './layout.js';
+import { VClock } from './vclock.js';
 import {
   CODE_VA, GDT_VA, SYSCALL_FMASK, configureSregs, cpuFeatures, writeGdt, writeIdt, writeTss, type CpuFeatures,
 } from './cpu.js';
@@ -20,12 +22,14 @@ import { projectRoot } from '../host/native.js';
 export interface GuestImage {
   bin: Uint8Array;
   sym: Record<string, number>;
+  /** the vDSO's memory image (guest/vdso.c) */
+  vdso: Uint8Array;
 }
 
 export function loadGuestImage(): GuestImage {
   const dir = join(projectRoot, 'dist', 'guest');
   const meta = JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as { size: number; symbols: Record<string, number> };
-  return { bin: new Uint8Array(readFileSync(join(dir, 'entry.bin'))), sym: meta.symbols };
+  return { bin: new Uint8Array(readFileSync(join(dir, 'entry.bin'))), sym: meta.symbols, vdso: new Uint8Array(readFileSync(join(dir, 'vdso.bin'))) };
 }
 
 export interface VcpuHandle {
@@ -45,6 +49,10 @@ export class Machine {
   readonly pt: PageTables;
   readonly cpu: CpuFeatures;
   readonly image: GuestImage;
+  /** the clock page the vDSO reads */
+  readonly vclock: VClock;
+  /** guest address of the vDSO's ELF header (AT_SYSINFO_EHDR) */
+  readonly vdsoVa = MONITOR_BASE + VDSO_OFFSET;
   private readonly vcpus: VcpuHandle[] = [];
 
   constructor(devicePath = '/dev/kvm') {
@@ -59,6 +67,7 @@ export class Machine {
     this.image = loadGuestImage();
     this.pt.nxEnabled = this.cpu.nx;
     this.setupMonitorArea();
+    this.vclock = new VClock(this.mem.viewOf(MONITOR_BASE + VCLOCK_OFFSET, PAGE_SIZE)!);
   }
 
   sym(name: string): number {
@@ -80,6 +89,11 @@ export class Machine {
     pt.map(CODE_VA, CODE_SIZE, PTE.US);
     writeGdt(mem);
     writeIdt(mem, CODE_VA + this.sym('exc_stubs'), this.sym('EXC_STUB_STRIDE'));
+    // the vDSO: user read+execute; its clock page below it: user read-only
+    if (this.image.vdso.length > VDSO_SIZE) throw new Error('vDSO image larger than its area');
+    mem.write(this.vdsoVa, this.image.vdso);
+    pt.map(this.vdsoVa, this.image.vdso.length, PTE.US);
+    pt.map(MONITOR_BASE + VCLOCK_OFFSET, PAGE_SIZE, PTE.US, MONITOR_BASE + VCLOCK_OFFSET, false);
   }
 
   /** Creates vCPU `id` with its TSS, mailbox and doorbell, ready to run at CPL3. */
@@ -99,6 +113,7 @@ export class Machine {
     const vcpu = this.vm.createVcpu(id);
     vcpu.setCpuid(this.cpu.cpuid);
     this.configure(vcpu, id, fsBase);
+    if (id === 0 && !this.vclock.isEnabled) this.vclock.enable(vcpu);
     if (this.cpu.xcr0) vcpu.setXcr0(this.cpu.xcr0);
     vcpu.setMsrs([
       [MSR.STAR, SEL.KERNEL_DS * 2 ** 48 + SEL.KERNEL_CS * 2 ** 32],
