@@ -6,3 +6,8 @@ definePayloadTests({
   payload: 'clocks',
   native(r) { assertChecksPassed(r); },
 });
+
+definePayloadTests({
+  payload: 'vdso',
+  native(r) { assertChecksPassed(r); },
+});

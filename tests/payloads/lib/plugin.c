@@ -10,7 +10,8 @@ __attribute__((constructor)) static void plugin_init(void) { loaded = 1; }
 
 int plugin_loaded(void) { return loaded; }
 
-int plugin_add(int a, int b) { plugin_counter++; return a + b; }
+/* atomic: four threads call it at once */
+int plugin_add(int a, int b) { __atomic_fetch_add(&plugin_counter, 1, __ATOMIC_RELAXED); return a + b; }
 
 int *plugin_tls_addr(void) { return &plugin_tls; }
 
