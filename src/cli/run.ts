@@ -9,6 +9,7 @@ import { startPayload, type PayloadSpec } from '../km/monitor.js';
 import { PayloadExit, PayloadKilled, MonitorError, ExecRequest } from '../km/exit.js';
 import { endForExec } from '../km/exec.js';
 import { releaseVforkParent, startForkedChild } from '../km/fork.js';
+import { PROFILING_KM } from '../km/deliver.js';
 import type { Thread } from '../km/thread.js';
 import { KvmError } from '../kvm/kvm.js';
 import type { MonitorOptions, Process } from '../km/process.js';
@@ -79,6 +80,7 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
         if (proc && opts.stats) printStats(proc);
         // at once, without node's teardown (its worker threads take ~10 ms to stop, and other vCPU
         // threads may be running); 'exit' listeners still run (the launcher's code cache)
+        if (PROFILING_KM) process.exit(e.status);
         process.emit('exit', e.status);
         sys(SYS.exit_group, e.status);
       }

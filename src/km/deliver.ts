@@ -39,8 +39,12 @@ export function mirrorDisposition(sig: number, handler: number): void {
  * (default) action: node installs handlers of its own (SIGUSR1 starts its inspector), which a
  * payload must never trigger. Real-time signals are left alone (km's kick signal is one).
  */
+/** node runs km under its CPU profiler (`node --cpu-prof bin/km ...`, for working on km itself):
+ * SIGPROF stays node's, and km exits through node's teardown, which writes the profile */
+export const PROFILING_KM = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
+
 export function mirrorInitialDispositions(): void {
-  for (let sig = 1; sig < 32; sig++) mirrorDisposition(sig, SIG_DFL);
+  for (let sig = 1; sig < 32; sig++) if (!(sig === SIG.SIGPROF && PROFILING_KM)) mirrorDisposition(sig, SIG_DFL);
 }
 
 /** Moves signals the host caught for the payload into its pending set. */

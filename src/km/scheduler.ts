@@ -219,7 +219,7 @@ export class Scheduler {
       throw new MonitorError(`KVM_RUN failed: errno ${-r}`);
     }
     const reason = vcpu.exitReason;
-    if (reason === EXIT.MMIO && vcpu.runField('mmio_phys_addr') === DOORBELL_GPA) return this.syscall(t);
+    if (reason === EXIT.MMIO && vcpu.mmioAddr === DOORBELL_GPA) return this.syscall(t);
     switch (reason) {
       case EXIT.HLT: {
         this.counts.faults++;

@@ -123,6 +123,8 @@ export class Vcpu {
   markExitCompleted(): void { this.exitCompleted = true; }
 
   get exitReason(): number { return this.run.getUint32(KvmRun.fields.exit_reason[0], true); }
+  /** the guest-physical address of an MMIO exit (low 53 bits: guest-physical addresses are smaller) */
+  get mmioAddr(): number { return this.run.getUint32(KvmRun.fields.mmio_phys_addr[0], true) + this.run.getUint32(KvmRun.fields.mmio_phys_addr[0] + 4, true) * 4294967296; }
   runField(name: keyof typeof KvmRun.fields): number {
     const [off, kind] = KvmRun.fields[name];
     return readField(this.run, off, kind);

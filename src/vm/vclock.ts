@@ -22,7 +22,7 @@ const RATE_WINDOW_NS = 1_000_000_000n;
  * (an absolute deadline the host sleeps to must not end before the guest's clock reaches it) */
 const RATE_BIAS_PPM = 2n;
 /** re-base after this many monitor exits */
-const REBASE_EVERY = 64;
+const REBASE_EVERY = 1024;
 
 export class VClock {
   private readonly u32: Uint32Array;
