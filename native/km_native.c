@@ -178,6 +178,25 @@ static napi_value js_view(napi_env env, napi_callback_info info) {
     return ab;
 }
 
+/* clockSample(address): writes six 64-bit values there, read back to back: the TSC, then
+ * CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME, CLOCK_MONOTONIC_RAW in ns, then the TSC again
+ * (the guest's vDSO clock is computed from the TSC; TypeScript keeps its parameters). */
+static napi_value js_clock_sample(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    uint64_t *out = (uint64_t *)(uintptr_t)arg_i64(env, argv[0]);
+    static const clockid_t ids[] = { CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME, CLOCK_MONOTONIC_RAW };
+    out[0] = __builtin_ia32_rdtsc();
+    for (int i = 0; i < 4; i++) {
+        struct timespec ts;
+        clock_gettime(ids[i], &ts);
+        out[1 + i] = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    }
+    out[5] = __builtin_ia32_rdtsc();
+    return NULL;
+}
+
 /*
  * Host signal plumbing. A signal the payload handles is caught here: its bit is recorded and, when
  * a vCPU is registered, kvm_run.immediate_exit is set so KVM_RUN returns EINTR at once even if the
@@ -559,6 +578,7 @@ static napi_value init(napi_env env, napi_value exports) {
         {"blockingSyscall", NULL, js_blocking_syscall, NULL, NULL, NULL, napi_default, NULL},
         {"addressOf", NULL, js_address_of, NULL, NULL, NULL, napi_default, NULL},
         {"view", NULL, js_view, NULL, NULL, NULL, napi_default, NULL},
+        {"clockSample", NULL, js_clock_sample, NULL, NULL, NULL, napi_default, NULL},
         {"signalDisposition", NULL, js_signal_disposition, NULL, NULL, NULL, napi_default, NULL},
         {"signalTake", NULL, js_signal_take, NULL, NULL, NULL, napi_default, NULL},
         {"signalInfo", NULL, js_signal_info, NULL, NULL, NULL, napi_default, NULL},
