@@ -9,6 +9,7 @@ import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
 import { PageTables, pteFlags } from '../vm/pagetables.js';
 import { MMAP_MIN_ADDR, MMAP_TOP, MONITOR_BASE, PAGE_SIZE, pageUp, STACK_SIZE, STACK_TOP } from '../vm/layout.js';
+import { LARGE_PAGE } from '../vm/pagetables.js';
 
 export interface Vma {
   start: number;
@@ -151,13 +152,14 @@ export class AddressSpace {
     for (const fd of fds) if (!this.vmas.some((v) => v.hostFd === fd)) sys(SYS.close, fd);
   }
 
-  /** Top-down search for a free range of len bytes below MMAP_TOP. */
-  private findFree(len: number, below = MMAP_TOP): number {
+  /** Top-down search for a free range of len bytes below MMAP_TOP, starting at a multiple of align. */
+  private findFree(len: number, below = MMAP_TOP, align = PAGE_SIZE): number {
     let hi = below;
     for (let i = this.firstAbove(hi) - 1; i >= -1; i--) {
       const v = i >= 0 ? this.vmas[i]! : undefined;
       const lo = v ? v.end : MMAP_MIN_ADDR;
-      if (hi - lo >= len && hi - len >= MMAP_MIN_ADDR) return hi - len;
+      const start = Math.floor((hi - len) / align) * align;
+      if (start >= lo && start >= MMAP_MIN_ADDR) return start;
       if (!v) break;
       hi = Math.min(hi, v.start);
     }
@@ -272,7 +274,9 @@ export class AddressSpace {
       const hint = addr - (addr % PAGE_SIZE);
       if (hint >= MMAP_MIN_ADDR && hint + size <= MONITOR_BASE && !this.overlaps(hint, hint + size)) start = hint;
       else {
-        start = this.findFree(size);
+        // large private anonymous memory starts on a 2 MiB boundary, as Linux places it for
+        // transparent huge pages: the guest then maps it with 2 MiB pages
+        start = this.findFree(size, MMAP_TOP, anon && !shared && size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
         if (start < 0) return start;
       }
     }

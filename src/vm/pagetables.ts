@@ -10,6 +10,9 @@ export const PTE = { P: 1, RW: 2, US: 4, PWT: 8, PCD: 16, A: 32, D: 64, PS: 128,
 export const PTE_HI_NX = 0x80000000;
 const TWO32 = 4294967296;
 const ENTRIES = 512;
+export const LARGE_PAGE = 2 * 1024 * 1024;
+/** leafTable: va lies in a 2 MiB page */
+const LARGE = -2;
 
 export class PageTables {
   readonly root: number;
@@ -45,10 +48,10 @@ export class PageTables {
     return table + idx * 8;
   }
 
-  /** the leaf table (level 0) for va, created when `create` */
-  private leafTable(va: number, create: boolean): number {
+  /** the page-directory entry (level 1) for va, its tables created when `create`; -1: none */
+  private pdEntry(va: number, create: boolean): number {
     let table = this.root;
-    for (let level = 3; level >= 1; level--) {
+    for (let level = 3; level >= 2; level--) {
       const ea = this.entryAddr(table, va, level);
       const lo = this.mem.readU32(ea);
       if (lo & PTE.P) {
@@ -57,11 +60,41 @@ export class PageTables {
       }
       if (!create) return -1;
       const page = this.allocPage();
-      this.mem.writeU32(ea, (page % TWO32) + (PTE.P | PTE.RW | PTE.US));
-      this.mem.writeU32(ea + 4, Math.floor(page / TWO32));
+      this.setTableEntry(ea, page);
       table = page;
     }
-    return table;
+    return this.entryAddr(table, va, 1);
+  }
+
+  private setTableEntry(ea: number, page: number): void {
+    this.mem.writeU32(ea + 4, Math.floor(page / TWO32));
+    this.mem.writeU32(ea, (page % TWO32) + (PTE.P | PTE.RW | PTE.US));
+  }
+
+  /** the leaf table (level 0) for va, created (a 2 MiB page split into 512 entries) when
+   * `create`; -1: none, LARGE: va lies in a 2 MiB page */
+  private leafTable(va: number, create: boolean): number {
+    const ea = this.pdEntry(va, create);
+    if (ea < 0) return -1;
+    const lo = this.mem.readU32(ea), hi = this.mem.readU32(ea + 4);
+    if (lo & PTE.P) {
+      if (!(lo & PTE.PS)) return (lo - (lo % PAGE_SIZE)) + hi * TWO32;
+      if (!create) return LARGE;
+      // the same translations through a table, so that part of the 2 MiB can change
+      const page = this.allocPage(), t = this.words(page);
+      const base = (lo - (lo % LARGE_PAGE)) + (hi & ~PTE_HI_NX) * TWO32, flags = lo & 0xfff & ~PTE.PS;
+      for (let i = 0; i < ENTRIES; i++) {
+        const pa = base + i * PAGE_SIZE;
+        t[i * 2] = (pa % TWO32) + flags;
+        t[i * 2 + 1] = (Math.floor(pa / TWO32) | (hi & PTE_HI_NX)) >>> 0;
+      }
+      this.setTableEntry(ea, page);
+      return page;
+    }
+    if (!create) return -1;
+    const page = this.allocPage();
+    this.setTableEntry(ea, page);
+    return page;
   }
 
   /** whether leaf entries may carry the execute-disable bit (EFER.NXE is set) */
@@ -71,7 +104,16 @@ export class PageTables {
   map(va: number, len: number, flags: number, gpa = va, exec = true): void {
     const nx = !exec && this.nxEnabled ? PTE_HI_NX : 0;
     for (let off = 0; off < len;) {
-      const v = va + off;
+      const v = va + off, pa0 = gpa + off;
+      if (v % LARGE_PAGE === 0 && pa0 % LARGE_PAGE === 0 && len - off >= LARGE_PAGE) {
+        // a whole aligned 2 MiB: one large page (with host THP, one shadow fault instead of 512)
+        // (a table this replaces is not reused: KVM may still shadow it, and would not see a reuse)
+        const ea = this.pdEntry(v, true);
+        this.mem.writeU32(ea + 4, (Math.floor(pa0 / TWO32) | nx) >>> 0);
+        this.mem.writeU32(ea, (pa0 % TWO32) + (flags | PTE.P | PTE.PS));
+        off += LARGE_PAGE;
+        continue;
+      }
       const t = this.words(this.leafTable(v, true));
       let idx = Math.floor(v / PAGE_SIZE) % ENTRIES;
       for (; idx < ENTRIES && off < len; idx++, off += PAGE_SIZE) {
@@ -86,7 +128,17 @@ export class PageTables {
   unmap(va: number, len: number): void {
     for (let off = 0; off < len;) {
       const v = va + off;
-      const table = this.leafTable(v, false);
+      let table = this.leafTable(v, false);
+      if (table === LARGE) {
+        if (v % LARGE_PAGE === 0 && len - off >= LARGE_PAGE) {
+          const ea = this.pdEntry(v, false);
+          this.mem.writeU32(ea, 0);
+          this.mem.writeU32(ea + 4, 0);
+          off += LARGE_PAGE;
+          continue;
+        }
+        table = this.leafTable(v, true);
+      }
       const idx0 = Math.floor(v / PAGE_SIZE) % ENTRIES;
       const n = Math.min(ENTRIES - idx0, Math.ceil((len - off) / PAGE_SIZE));
       if (table >= 0) this.words(table).fill(0, idx0 * 2, (idx0 + n) * 2);
@@ -100,16 +152,23 @@ export class PageTables {
     return new Uint32Array(v.buffer, v.byteOffset, PAGE_SIZE / 4);
   }
 
-  /** Leaf entry of va (low 32 bits), 0 when unmapped: for tests and fault reports. */
-  lookupHigh(va: number): number {
+  /** the entry that maps va: [address of its low word], or -1 when unmapped */
+  private entryOf(va: number): number {
     const table = this.leafTable(va, false);
-    return table < 0 ? 0 : this.mem.readU32(table + (Math.floor(va / PAGE_SIZE) % ENTRIES) * 8 + 4);
+    if (table === LARGE) return this.pdEntry(va, false);
+    return table < 0 ? -1 : table + (Math.floor(va / PAGE_SIZE) % ENTRIES) * 8;
   }
 
+  /** High word of the entry mapping va (NX is bit 31), 0 when unmapped: for tests and fault reports. */
+  lookupHigh(va: number): number {
+    const ea = this.entryOf(va);
+    return ea < 0 ? 0 : this.mem.readU32(ea + 4);
+  }
+
+  /** Low word of the entry mapping va (flags; PS set for a 2 MiB page), 0 when unmapped. */
   lookup(va: number): number {
-    const table = this.leafTable(va, false);
-    if (table < 0) return 0;
-    return this.mem.readU32(table + (Math.floor(va / PAGE_SIZE) % ENTRIES) * 8);
+    const ea = this.entryOf(va);
+    return ea < 0 ? 0 : this.mem.readU32(ea);
   }
 }
 
