@@ -472,6 +472,12 @@ static napi_value js_signal_disposition(napi_env env, napi_callback_info info) {
     return make_i64(env, r < 0 ? -(int64_t)errno : 0);
 }
 
+/* kickSignal() -> the host signal km interrupts its own threads with (never the payload's) */
+static napi_value js_kick_signal(napi_env env, napi_callback_info info) {
+    (void)info;
+    return make_i64(env, KICK_SIG);
+}
+
 /* signalTake() -> BigInt mask of caught signals since the last call (bit sig-1) */
 static napi_value js_signal_take(napi_env env, napi_callback_info info) {
     (void)info;
@@ -581,6 +587,7 @@ static napi_value init(napi_env env, napi_value exports) {
         {"clockSample", NULL, js_clock_sample, NULL, NULL, NULL, napi_default, NULL},
         {"signalDisposition", NULL, js_signal_disposition, NULL, NULL, NULL, napi_default, NULL},
         {"signalTake", NULL, js_signal_take, NULL, NULL, NULL, napi_default, NULL},
+        {"kickSignal", NULL, js_kick_signal, NULL, NULL, NULL, napi_default, NULL},
         {"signalInfo", NULL, js_signal_info, NULL, NULL, NULL, napi_default, NULL},
         {"setKickAddress", NULL, js_set_kick_address, NULL, NULL, NULL, napi_default, NULL},
         {"threadsInit", NULL, js_threads_init, NULL, NULL, NULL, napi_default, NULL},

@@ -73,6 +73,7 @@ const MODES: Record<string, readonly string[]> = {
     'worker: int 10/0: FPE_INTDIV, si_addr == RIP: yes, in this thread: yes',
     'worker: SSE 1.0/0.0 with ZM unmasked: FPE_FLTDIV',
   ],
+  'all-handlers': ['SIGUSR1 handled: 100; other signals: none'],
   fpu: [
     'xmm0-15 across a handler that clobbers them: bit-exact (handler ran: yes, MXCSR kept: yes)',
     'threads whose per-thread rounding-mode sums matched bit for bit: 5 of 5',

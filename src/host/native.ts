@@ -16,6 +16,8 @@ export interface NativeAddon {
   view(address: number, length: number): ArrayBuffer;
   /** host disposition of a signal: 0 default, 1 ignore, 2 catch (recorded for signalTake) */
   signalDisposition(sig: number, mode: 0 | 1 | 2): number;
+  /** the host signal km interrupts its own threads with (SIGRTMIN+2) */
+  kickSignal(): number;
   /** caught signals since the last call, bit (sig - 1) */
   signalTake(): bigint;
   /** [si_code, si_pid, si_uid, si_value (SIGCHLD: si_status)] of the last caught instance of sig */

@@ -28,9 +28,13 @@ const RESTARTABLE = new Set<number>([SYS.read, SYS.write, SYS.readv, SYS.writev,
 const NOT_MIRRORED = new Set<number>([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGFPE, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGSYS,
   SIG.SIGPIPE, SIG.SIGKILL, SIG.SIGSTOP]);
 
+/** the monitor's own interrupt signal: a payload handler for the same number must not replace it
+ * (its kicks would reach the payload as signals; Go installs a handler for every signal) */
+const KICK_SIG = native.kickSignal();
+
 /** Makes the host disposition of sig follow the payload's, so default actions are the kernel's own. */
 export function mirrorDisposition(sig: number, handler: number): void {
-  if (NOT_MIRRORED.has(sig) || sig < 1 || sig > NSIG) return;
+  if (NOT_MIRRORED.has(sig) || sig === KICK_SIG || sig < 1 || sig > NSIG) return;
   native.signalDisposition(sig, handler === SIG_DFL ? 0 : handler === SIG_IGN ? 1 : 2);
 }
 

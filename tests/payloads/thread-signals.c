@@ -811,6 +811,42 @@ static void fatal_in_thread_test(void) {
   printf("not reached\n");
 }
 
+/* ---- all-handlers: a handler for every signal (as Go installs), threads that sleep and are
+ * signalled: only the signals the payload sends arrive (a monitor's own interrupts must not) ---- */
+static atomic_int seen[65];
+static void counter(int sig, siginfo_t *si, void *uc) {
+  (void)si; (void)uc;
+  if (sig > 0 && sig <= 64) atomic_fetch_add(&seen[sig], 1);
+  if (sig == SIGUSR1) recorder(sig, si, uc);
+}
+static void all_handlers_test(void) {
+  int installed = 0;
+  for (int sig = 1; sig <= SIGRTMAX; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = counter;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) == 0) installed++; /* libc keeps a few real-time signals */
+  }
+  check("handlers installed for the standard and real-time signals", installed >= 58);
+  pthread_t t[NW];
+  for (int i = 0; i < NW; i++) die_if(pthread_create(&t[i], NULL, idle_worker, (void *)(uintptr_t)i), "pthread_create");
+  for (int i = 0; i < NW; i++) wait_flag(&wready[i]);
+  int ok = 1;
+  for (int i = 0; i < 100 && ok; i++) {
+    pthread_kill(t[i % NW], SIGUSR1);
+    ok = wait_count(i + 1);
+  }
+  check("100 SIGUSR1 sent to sleeping workers, each handled", ok);
+  atomic_store(&release_workers, 1);
+  for (int i = 0; i < NW; i++) pthread_join(t[i], NULL);
+  int others = 0;
+  for (int sig = 1; sig <= 64; sig++) if (sig != SIGUSR1 && atomic_load(&seen[sig])) { printf("unexpected signal %d, %d times\n", sig, atomic_load(&seen[sig])); others++; }
+  printf("SIGUSR1 handled: %d; other signals: %s\n", atomic_load(&seen[SIGUSR1]), others ? "some" : "none");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *m = argc > 1 ? argv[1] : "";
@@ -824,8 +860,9 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "exit-group")) exit_group_test();
   else if (!strcmp(m, "exit-from-thread")) exit_from_thread_test();
   else if (!strcmp(m, "fatal-in-thread")) fatal_in_thread_test();
+  else if (!strcmp(m, "all-handlers")) all_handlers_test();
   else {
-    fprintf(stderr, "usage: thread-signals tgkill|mask|sigwait|sigsuspend|altstack-segv|fpe|fpu|exit-group|exit-from-thread|fatal-in-thread\n");
+    fprintf(stderr, "usage: thread-signals tgkill|mask|sigwait|sigsuspend|altstack-segv|fpe|fpu|exit-group|exit-from-thread|fatal-in-thread|all-handlers\n");
     return 2;
   }
   return finish();
