@@ -274,9 +274,9 @@ export class AddressSpace {
       const hint = addr - (addr % PAGE_SIZE);
       if (hint >= MMAP_MIN_ADDR && hint + size <= MONITOR_BASE && !this.overlaps(hint, hint + size)) start = hint;
       else {
-        // large private anonymous memory starts on a 2 MiB boundary, as Linux places it for
-        // transparent huge pages: the guest then maps it with 2 MiB pages
-        start = this.findFree(size, MMAP_TOP, anon && !shared && size >= LARGE_PAGE ? LARGE_PAGE : PAGE_SIZE);
+        // private anonymous memory of whole 2 MiB multiples starts on a 2 MiB boundary, as Linux
+        // places it for transparent huge pages: the guest then maps it with 2 MiB pages
+        start = this.findFree(size, MMAP_TOP, anon && !shared && size % LARGE_PAGE === 0 ? LARGE_PAGE : PAGE_SIZE);
         if (start < 0) return start;
       }
     }

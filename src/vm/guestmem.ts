@@ -56,10 +56,11 @@ export class GuestMemory {
     const flags = MAP.FIXED | MAP.ANONYMOUS | MAP.NORESERVE | (shared ? MAP.SHARED : MAP.PRIVATE);
     const r = hostMmap(this.base + gpa, len, hostProt(prot), flags);
     if (r < 0 && r > -4096) return r;
-    // transparent huge pages where the guest can use 2 MiB pages (the page tables map whole
-    // aligned 2 MiB as one): a guest's first touch of fresh memory costs ~16 us per 4 KiB page on
-    // PVM, and one 2 MiB fault serves 512 of them
-    if (!shared && len >= HUGE_MIN) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
+    // transparent huge pages where the guest uses 2 MiB pages (the page tables map whole aligned
+    // 2 MiB as one): a guest's first touch of fresh memory costs ~16 us per 4 KiB page on PVM, and
+    // one 2 MiB fault serves 512 of them. Only for whole aligned 2 MiB multiples, as Linux aligns
+    // them: a thread stack (8 MiB + a guard page) would otherwise take 2 MiB at its first touch
+    if (!shared && gpa % HUGE_MIN === 0 && len % HUGE_MIN === 0) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
     return 0;
   }
 
