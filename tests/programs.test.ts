@@ -98,6 +98,9 @@ const CPYTHON_TESTS: Record<string, string[]> = {
   test_re: [],
   test_math: [],
   test_struct: [],
+  test_threading: [],
+  // VSOCK streams hang natively on these hosts (no peer on the host side)
+  test_socket: ['test.test_socket.ThreadedVSOCKSocketStreamTest'],
 };
 for (const [name, excluded] of Object.entries(CPYTHON_TESTS)) {
   test(`${title('cpython-tests')}: ${name}`, TIMEOUT, (t) => {

@@ -233,6 +233,8 @@ const IOCTLS = new Map<number, { size: number; name: string }>([
   [0x8915, { size: 40, name: 'SIOCGIFADDR' }], [0x8919, { size: 40, name: 'SIOCGIFBRDADDR' }],
   [0x891b, { size: 40, name: 'SIOCGIFNETMASK' }], [0x8921, { size: 40, name: 'SIOCGIFMTU' }],
   [0x8927, { size: 40, name: 'SIOCGIFHWADDR' }], [0x8933, { size: 40, name: 'SIOCGIFINDEX' }],
+  // /dev/vsock: the local context id (Python's socket tests ask it to know whether VSOCK exists)
+  [0x7b9, { size: 4, name: 'IOCTL_VM_SOCKETS_GET_LOCAL_CID' }],
 ]);
 export const IOCTL_NAMES = new Map([...IOCTLS].map(([k, v]) => [k, v.name]));
 const FIONCLEX = 0x5450, FIOCLEX = 0x5451;
@@ -311,7 +313,7 @@ export const fsSyscalls: SyscallDef[] = [
   } },
   { name: 'pipe', status: 'emulated', args: ['ptr'], handler: (p, a) => pipe2(p, a[0]!, 0) },
   { name: 'pipe2', status: 'emulated', args: ['ptr', 'oflags'], handler: (p, a) => pipe2(p, a[0]!, a[1]!), notes: 'a host pipe; O_CLOEXEC kept per guest descriptor, O_NONBLOCK and O_DIRECT (packet mode) passed to the host' },
-  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), pseudo-terminal ioctls (TIOCGPTN, TIOCSPTLCK, TIOCSCTTY, TIOCNOTTY; TIOCGPTPEER is ENOTTY, so libc opens the slave by name), FIONREAD, FIONBIO, FIOCLEX; socket TIOCOUTQ/SIOCOUTQ, SIOCATMARK and interface queries (SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFMTU, SIOCGIFHWADDR, ...); others (SIOCGIFCONF, whose struct holds a pointer, and all setters) ENOTTY' },
+  { name: 'ioctl', status: 'partial', args: ['fd', 'ioctl', 'hex'], handler: ioctl, notes: 'terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TCFLSH, ...), pseudo-terminal ioctls (TIOCGPTN, TIOCSPTLCK, TIOCSCTTY, TIOCNOTTY; TIOCGPTPEER is ENOTTY, so libc opens the slave by name), FIONREAD, FIONBIO, FIOCLEX; socket TIOCOUTQ/SIOCOUTQ, SIOCATMARK and interface queries (SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFMTU, SIOCGIFHWADDR, ...); IOCTL_VM_SOCKETS_GET_LOCAL_CID; others (SIOCGIFCONF, whose struct holds a pointer, and all setters) ENOTTY' },
   { name: 'access', status: P, args: ['str', 'int'], handler: atPath(SYS.access, false) },
   { name: 'faccessat', status: P, args: ['dirfd', 'str', 'int'], handler: atPath(SYS.faccessat, true, true) },
   { name: 'faccessat2', status: P, args: ['dirfd', 'str', 'int', 'atflags'], handler: atPath(SYS.faccessat2, true, true) },
