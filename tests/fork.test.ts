@@ -36,6 +36,8 @@ const EXPECTED = [
   'exec child exit: 7',
   'script says hi',
   'script exit: 5',
+  'after execve from a thread: threads 1, same pid yes',
+  'threaded exec child exit: 12',
   'exec-child: argv[0] is spawned',
   ...INHERITED,
   'spawned child exit: 7',

@@ -69,7 +69,7 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
       return started.proc.sched.run(started.main);
     } catch (e) {
       if (e instanceof ExecRequest && proc) {
-        const carry = endForExec(proc);
+        const carry = endForExec(proc, e.thread);
         const spec = e.spec;
         name = spec.execfn;
         proc = undefined;

@@ -7,6 +7,7 @@ import { SIG_IGN, type PendingInfo } from './signals.js';
 import type { FdTable } from './fdtable.js';
 import type { Rlimits } from './rlimits.js';
 import type { Process } from './process.js';
+import type { Thread } from './thread.js';
 
 export interface ExecCarry {
   fds: FdTable;
@@ -17,10 +18,9 @@ export interface ExecCarry {
   pending: { sig: number; info: PendingInfo }[];
 }
 
-/** Takes the old program down (its only thread is in execve) and returns what the new one keeps. */
-export function endForExec(p: Process): ExecCarry {
+/** Takes the old program down (its only thread, `t`, is in execve) and returns what the new one keeps. */
+export function endForExec(p: Process, t: Thread = p.cur): ExecCarry {
   native.setKickAddress(0);
-  const t = p.cur;
   const pending: ExecCarry['pending'] = [];
   for (let n = t.sig.take(~0n); n; n = t.sig.take(~0n)) pending.push({ sig: n.sig, info: { ...n.info, onTake: undefined } });
   const ignored: number[] = [];

@@ -1,5 +1,6 @@
 // How a payload ends, as values the vCPU loop throws and the CLI turns into km's own end.
 import type { PayloadSpec } from './monitor.js';
+import type { Thread } from './thread.js';
 export class PayloadExit {
   constructor(readonly status: number) {}
 }
@@ -18,5 +19,6 @@ export class ThreadExit {
 
 /** execve succeeded in its checks: the monitor replaces the payload with this program. */
 export class ExecRequest {
-  constructor(readonly spec: PayloadSpec) {}
+  /** `thread`: the thread that called execve (default: the process's current one) */
+  constructor(readonly spec: PayloadSpec, readonly thread?: Thread) {}
 }

@@ -123,6 +123,7 @@ export class Scheduler {
         if (!t || t.state === 'gone') continue;
         const r = vt.result(slot);
         if (t.state !== 'host') t.h.vcpu.markExitCompleted();
+        if (t.doomed) { this.drop(t); continue; }
         this.apply(t, t.state === 'host' ? this.hostDone(t, r) : this.onExit(t, r));
       }
       if (takeHostSignals(this.p)) this.notify();
@@ -182,6 +183,28 @@ export class Scheduler {
       this.wantThreaded = true;
     }
     return t;
+  }
+
+  /**
+   * execve from `keep` ends every other thread, as Linux does before the new program starts: those
+   * not on a host thread at once, the others (in the guest or in a host call) when their host thread
+   * answers the kick. Returns how many are still to come back.
+   */
+  endOtherThreads(keep: Thread): number {
+    for (const t of [...this.p.threads.values()]) {
+      if (t === keep || t.state === 'gone') continue;
+      if (t.state === 'guest' || t.state === 'host') { t.doomed = true; this.kick(t); } else this.drop(t);
+    }
+    return this.p.threads.size - 1;
+  }
+
+  /** Forgets a thread without its exit work (its memory is about to be replaced). */
+  private drop(t: Thread): void {
+    t.state = 'gone';
+    t.sig.detach();
+    this.p.threads.delete(t.tid);
+    this.bySlot[t.h.id] = undefined;
+    this.idle.push(t.h);
   }
 
   /** A thread ended (exit): robust futexes, clear_child_tid, its vCPU kept for reuse. The last

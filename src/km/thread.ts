@@ -31,6 +31,8 @@ export class Thread {
   /** when the monitor last asked its host thread to stop (0: not asked) */
   kickedAt = 0;
   clearChildTid = 0;
+  /** another thread called execve: this one ends as soon as its host thread gives it back */
+  doomed = false;
   robustList = 0;
   fsBase = 0;
   /** the thread's name (PR_SET_NAME; a new thread inherits its creator's) */

@@ -4,7 +4,7 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { ExecRequest } from '../km/exit.js';
-import { HostCall } from '../km/thread.js';
+import { HostCall, Park } from '../km/thread.js';
 import { forkProcess } from '../km/fork.js';
 import { prepareProgram, ExecFailure } from '../km/program.js';
 import type { Process } from '../km/process.js';
@@ -49,7 +49,7 @@ function readStringArray(p: Process, ptr: number): string[] | number {
   return -E.E2BIG;
 }
 
-function execve(p: Process, dirfd: number, pathPtr: number, argvPtr: number, envpPtr: number, flags: number): number {
+function execve(p: Process, dirfd: number, pathPtr: number, argvPtr: number, envpPtr: number, flags: number): number | Park {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return EINVAL;
   const given = p.readString(pathPtr);
   if (typeof given === 'number') return given;
@@ -70,11 +70,6 @@ function execve(p: Process, dirfd: number, pathPtr: number, argvPtr: number, env
   if (typeof envp === 'number') return envp;
   // Linux gives a program started with an empty argv an argv[0] of ""
   if (argv.length === 0) argv.push('');
-  // the old program's other threads would have to be ended first; km does not do that yet
-  if (p.threads.size > 1) {
-    if (p.opts.verbose) p.log(`km: execve of ${given} with ${p.threads.size} threads alive is not supported`);
-    return -E.EAGAIN;
-  }
   let spec;
   try {
     spec = prepareProgram(host, given, argv, envp);
@@ -83,7 +78,12 @@ function execve(p: Process, dirfd: number, pathPtr: number, argvPtr: number, env
     if (p.opts.verbose) p.log(`km: execve: ${e.message}`);
     return -e.errno;
   }
-  throw new ExecRequest(spec);
+  // past the point of no return: the other threads end first (their host threads give them back)
+  const t = p.cur;
+  if (p.threads.size > 1 && p.sched.endOtherThreads(t) > 0) {
+    return new Park(() => { if (p.threads.size > 1) return null; throw new ExecRequest(spec, t); });
+  }
+  throw new ExecRequest(spec, t);
 }
 
 export const procsSyscalls: SyscallDef[] = [
@@ -92,7 +92,7 @@ export const procsSyscalls: SyscallDef[] = [
   { name: 'vfork', status: 'emulated', args: [], handler: (p) => cloneProcess(p, CLONE.VM | CLONE.VFORK, 0, 0, 0),
     notes: 'as fork: the child gets a copy of memory; the parent waits until the child calls execve or exits' },
   { name: 'execve', status: 'emulated', args: ['str', 'ptr', 'ptr'], handler: (p, a) => execve(p, -100, a[0]!, a[1]!, a[2]!, 0),
-    notes: 'the program (ELF, or a #! script) replaces the payload inside the same km: same pid, descriptors without FD_CLOEXEC, ignored signals, mask; failures return errno as Linux; refused (EAGAIN) while other threads are alive' },
+    notes: 'the program (ELF, or a #! script) replaces the payload inside the same km: same pid, descriptors without FD_CLOEXEC, ignored signals, mask; failures return errno as Linux; other threads are ended first' },
   { name: 'execveat', status: 'emulated', args: ['dirfd', 'str', 'ptr', 'ptr', 'atflags'], handler: (p, a) => execve(p, a[0]!, a[1]!, a[2]!, a[3]!, int(a[4]!)),
     notes: 'as execve; AT_EMPTY_PATH runs the file an fd refers to (fexecve)' },
   { name: 'wait4', status: 'passthrough', args: ['int', 'ptr', 'hex', 'ptr'], handler: (p, a) => {

@@ -1,3 +1,4 @@
+// build-flags: -pthread
 /*
  * New processes: fork, vfork, posix_spawn, execve and wait, as a shell or a language runtime uses
  * them. `fork` runs every check; `fork exec-child <fd> <fd>` is what the exec checks start (it
@@ -11,7 +12,9 @@
  * vfork (the parent waits for the child's _exit); posix_spawn.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -54,8 +57,49 @@ static int exec_child(int argc, char **argv) {
 
 static void on_usr1(int sig) { (void)sig; }
 
+/* execve from a thread while other threads are busy: one blocked reading a pipe (a host call),
+ * one spinning in the guest, one sleeping. The new program sees one thread and the same pid. */
+static int block_fds[2];
+static volatile int spin_go = 1;
+static void *blocked_reader(void *arg) { char c; (void)arg; (void)!read(block_fds[0], &c, 1); return NULL; }
+static void *spinner(void *arg) { (void)arg; while (spin_go) { } return NULL; }
+static void *sleeper(void *arg) { (void)arg; sleep(100); return NULL; }
+static void *execer(void *arg) {
+  char **av = arg;
+  struct timespec z = { 0, 50000000 };
+  nanosleep(&z, NULL); /* the others are in their blocking call or loop by now */
+  execv("/proc/self/exe", av);
+  printf("execve from a thread failed: %s\n", errname(errno));
+  _exit(127);
+}
+static int exec_threads(void) {
+  pid_t pid = getpid();
+  if (pipe(block_fds)) return 1;
+  pthread_t t[4];
+  char spid[16];
+  snprintf(spid, sizeof spid, "%d", (int)pid);
+  static char *av[] = { "threads-exec-child", "threads-exec-child", NULL, NULL };
+  av[2] = spid;
+  pthread_create(&t[0], NULL, blocked_reader, NULL);
+  pthread_create(&t[1], NULL, spinner, NULL);
+  pthread_create(&t[2], NULL, sleeper, NULL);
+  pthread_create(&t[3], NULL, execer, av);
+  pthread_join(t[3], NULL); /* never returns: execve ends every thread */
+  return 1;
+}
+static int threads_exec_child(char **argv) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/task");
+  for (struct dirent *e; d && (e = readdir(d));) if (e->d_name[0] != '.') n++;
+  if (d) closedir(d);
+  printf("after execve from a thread: threads %d, same pid %s\n", n, atoi(argv[2]) == (int)getpid() ? "yes" : "no");
+  fflush(stdout);
+  return 12;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "exec-child") == 0) return exec_child(argc, argv);
+  if (argc > 2 && strcmp(argv[1], "threads-exec-child") == 0) return threads_exec_child(argv);
   setvbuf(stdout, NULL, _IOLBF, 0);
 
   /* memory after fork: private copies, shared stays shared */
@@ -180,6 +224,13 @@ int main(int argc, char **argv) {
   check("waitpid for the script", waitpid(pid, &st, 0) == pid);
   printf("script exit: %d\n", WEXITSTATUS(st));
   unlink(script);
+
+  /* execve while other threads are alive, in a child */
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) _exit(exec_threads());
+  check("waitpid for the threaded exec child", waitpid(pid, &st, 0) == pid);
+  printf("threaded exec child exit: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
 
   /* posix_spawn of this program */
   signal(SIGUSR1, SIG_DFL);
