@@ -187,12 +187,14 @@ export class AddressSpace {
    */
   restoreVma(v: Vma, fill: (start: number, end: number) => number): number {
     const len = v.end - v.start;
-    const writable = v.prot === PROT.NONE ? PROT.NONE : v.prot | PROT.WRITE;
+    // private memory is filled first (PROT_NONE memory too: it may hold data the payload made
+    // inaccessible for a while), then given its protection
+    const writable = v.prot | PROT.READ | PROT.WRITE;
     const r = v.hostFd >= 0
       ? this.mem.mapFile(v.start, len, v.shared ? v.prot : writable, v.shared, v.hostFd, v.offset)
       : this.mem.mapAnon(v.start, len, writable, false);
     if (isErr(r)) return r;
-    if (!v.shared && v.prot !== PROT.NONE) {
+    if (!v.shared) {
       const f = fill(v.start, v.end);
       if (isErr(f)) return f;
       if (writable !== v.prot) this.mem.protect(v.start, len, v.prot);

@@ -67,7 +67,10 @@ function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: V
       if (own && run < 0) run = i;
       if (!own && run >= 0) {
         const gpa = at + run * PAGE_SIZE, len = (i - run) * PAGE_SIZE;
+        // PROT_NONE memory keeps its contents: readable for the copy only
+        if (v.prot === PROT.NONE) mem.protect(gpa, len, PROT.READ);
         const w = hostPwriteAll(image, mem.hostAddr(gpa), len, gpa);
+        if (v.prot === PROT.NONE) mem.protect(gpa, len, PROT.NONE);
         if (w < 0) return w;
         run = -1;
       }
@@ -91,7 +94,7 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
   if (image < 0 || stateFd < 0) { cleanup(); return image < 0 ? image : stateFd; }
 
   for (const v of p.as.vmas) {
-    if (v.shared || v.prot === PROT.NONE) continue;
+    if (v.shared) continue;
     const r = copyPrivatePages(p.mem, pagemap, image, v);
     if (r < 0) { cleanup(); return r === -E.ENOSPC ? -E.ENOMEM : r; }
   }

@@ -111,6 +111,10 @@ int main(int argc, char **argv) {
   char *heap = malloc(100000);
   int on_stack = 5;
   *anon = 10; shared[0] = 20; shared[1024] = 21; *shmfd = 30; memset(heap, 'h', 100000);
+  /* memory made inaccessible keeps its contents across fork */
+  int *hidden = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  hidden[0] = 40; hidden[1024] = 41;
+  check("mprotect PROT_NONE", mprotect(hidden, 8192, PROT_NONE) == 0);
   int pfd[2];
   check("pipe", pipe(pfd) == 0);
   pid_t parent = getpid();
@@ -120,6 +124,7 @@ int main(int argc, char **argv) {
     close(pfd[0]);
     char msg[200];
     int ok = *anon == 10 && shared[0] == 20 && *shmfd == 30 && heap[99999] == 'h' && on_stack == 5 && global_value == 1;
+    ok = ok && mprotect(hidden, 8192, PROT_READ) == 0 && hidden[0] == 40 && hidden[1024] == 41;
     snprintf(msg, sizeof msg, "child sees parent's memory: %s; getppid is the parent: %s", ok ? "yes" : "NO", getppid() == parent ? "yes" : "NO");
     *anon = 11; shared[0] = 22; shared[1024] = 23; *shmfd = 33; heap[0] = 'c'; on_stack = 6; global_value = 2;
     if (write(pfd[1], msg, strlen(msg)) < 0) _exit(99);
