@@ -175,3 +175,37 @@ test('pages without PROT_EXEC carry the execute-disable bit when NX is on', asyn
   assert.equal(pt.lookupHigh(a) & PTE_HI_NX, 0);
   assert.ok(pt.lookupHigh(a + PAGE_SIZE) & PTE_HI_NX);
 });
+
+test('whole aligned 2 MiB of a mapping is one large page, split when part of it changes', () => {
+  const { as, pt, mem } = space();
+  const a = as.mmap(0, 4 * MiB, RW, ANON, -1, 0);
+  assert.equal(a % (2 * MiB), 0, 'memory of whole 2 MiB multiples starts on a 2 MiB boundary');
+  assert.ok(pt.lookup(a) & PTE.PS, 'a 2 MiB page');
+  assert.ok(pt.lookup(a + 2 * MiB + 5 * PAGE_SIZE) & PTE.PS);
+  mem.writeU32(a + PAGE_SIZE, 7);
+  mem.writeU32(a + 3 * PAGE_SIZE, 9);
+  // one page in the middle made read-only, the next one unmapped: the first 2 MiB becomes a table
+  assert.equal(as.mprotect(a + PAGE_SIZE, PAGE_SIZE, PROT.READ), 0);
+  assert.equal(as.munmap(a + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+  assert.equal(pt.lookup(a) & PTE.PS, 0, 'split into 4 KiB entries');
+  assert.equal(pt.lookup(a) & (PTE.P | PTE.RW | PTE.US), PTE.P | PTE.RW | PTE.US, 'the rest keeps its protection');
+  assert.equal(pt.lookup(a + PAGE_SIZE) & (PTE.P | PTE.RW), PTE.P, 'read-only');
+  assert.equal(pt.lookup(a + 2 * PAGE_SIZE), 0, 'unmapped');
+  assert.equal(pt.lookup(a + 2 * MiB - PAGE_SIZE) & (PTE.P | PTE.RW), PTE.P | PTE.RW, 'the last page of the split 2 MiB');
+  assert.ok(pt.lookup(a + 2 * MiB) & PTE.PS, 'the other 2 MiB stays one page');
+  assert.equal(mem.readU32(a + PAGE_SIZE), 7, 'contents kept');
+  assert.equal(mem.readU32(a + 3 * PAGE_SIZE), 9);
+  // the physical addresses of the split entries are the pages' own (guest virtual == physical)
+  for (const off of [0, PAGE_SIZE, 3 * PAGE_SIZE, 2 * MiB - PAGE_SIZE]) {
+    assert.equal(pt.lookup(a + off) - (pt.lookup(a + off) % PAGE_SIZE), (a + off) % 2 ** 32);
+  }
+  assert.equal(as.munmap(a + 2 * MiB, 2 * MiB), 0);
+  assert.equal(pt.lookup(a + 2 * MiB), 0, 'a whole large page unmapped');
+});
+
+test('memory of other sizes is not moved to a 2 MiB boundary', () => {
+  const { as, pt } = space();
+  const a = as.mmap(0, 8 * MiB + PAGE_SIZE, RW, ANON, -1, 0); // a thread stack and its guard page
+  assert.equal(a, MMAP_TOP - 8 * MiB - PAGE_SIZE);
+  assert.ok(pt.lookup(a) & PTE.P);
+});
