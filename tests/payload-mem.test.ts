@@ -21,6 +21,14 @@ definePayloadTests({
 
 definePayloadTests({
   payload: 'memstress',
+  args: ['bigguard'],
+  native(r) {
+    assertKilledBy(r, 'SIGSEGV', 'pages around the guard kept their contents and are writable: yes\ntouching the guard page\n');
+  },
+});
+
+definePayloadTests({
+  payload: 'memstress',
   args: ['rowrite'],
   native(r) {
     assertKilledBy(r, 'SIGSEGV', 'read-only page readable: yes\nwriting the read-only page\n');

@@ -317,6 +317,25 @@ int main(int argc, char **argv) {
     printf("survived the guard page\n");
     return 1;
   }
+  if (argc > 1 && strcmp(argv[1], "bigguard") == 0) {
+    /* a page in the middle of 4 MiB that was already touched (under km: inside a 2 MiB guest page
+     * backed by a huge page) made inaccessible: its neighbours keep their contents, it faults */
+    die_quietly_on_core();
+    size_t n = 4u << 20;
+    unsigned char *p = map(n, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    for (size_t i = 0; i < n; i += PG) p[i] = (unsigned char)(i / PG);
+    size_t mid = (1u << 20) + 3 * PG;
+    mprotect(p + mid, PG, PROT_NONE);
+    int ok = 1;
+    for (size_t i = 0; i < n; i += PG) if (i != mid && p[i] != (unsigned char)(i / PG)) ok = 0;
+    p[mid - PG] = 1; p[mid + PG] = 2;
+    printf("pages around the guard kept their contents and are writable: %s\n", ok && p[mid - PG] == 1 && p[mid + PG] == 2 ? "yes" : "no");
+    printf("touching the guard page\n");
+    fflush(stdout);
+    ((volatile unsigned char *)p)[mid] = 1;
+    printf("survived the guard page\n");
+    return 1;
+  }
   if (argc > 1 && strcmp(argv[1], "rowrite") == 0) {
     die_quietly_on_core();
     unsigned char *p = map(PG, PROT_READ | PROT_WRITE, MAP_PRIVATE);
