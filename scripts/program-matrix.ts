@@ -6,8 +6,8 @@
 
 /** what still differs from native for the programs above, largest first (figures: docs/benchmarks.md) */
 export const REMAINING_GAPS: readonly string[] = [
-  'Speed of system-call-heavy programs: every system call is a VM exit (~40 µs on PVM against ~0.1 µs natively), so a server answering one connection serves ~6% (redis) to ~10% (Go net/http) of its native requests per second.',
-  'Start-up of large dynamic programs: `python3 -c pass` takes ~9x and `node -e 0` ~11x their native time (the monitor\'s own ~25 ms, an exit per system call, and the first touch of each 4 KiB page of fresh memory through KVM).',
+  'Speed of system-call-heavy programs: every system call is a VM exit (~40 µs on PVM against ~0.1 µs natively), so a server under a small load serves ~4–6% (redis) to ~12% (Go net/http) of its native requests per second.',
+  'Start-up of large dynamic programs: `python3 -c pass` takes ~9.6x and `node -e 0` ~10x their native time (the monitor\'s own ~25 ms, an exit per system call, and the first touch of each 4 KiB page of fresh memory through KVM).',
   'nginx has not been tried; redis-server is the C server under load.',
   'CPython\'s test_socket runs without ThreadedVSOCKSocketStreamTest, which hangs natively on these hosts too.',
 ];
