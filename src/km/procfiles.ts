@@ -114,6 +114,12 @@ function maps(p: Process): string {
     if (name) line = `${line.padEnd(72)} ${name}`;
     out += `${line}\n`;
   }
+  // the vDSO and its clock page, above everything the payload maps (as Linux lists them)
+  const special = (start: number, end: number, perms: string, name: string): string =>
+    `${`${hex(start)}-${hex(end)} ${perms} 00000000 00:00 0 `.padEnd(72)} ${name}\n`;
+  const vdso = p.machine.vdsoVa;
+  out += special(vdso - PAGE_SIZE, vdso, 'r--p', '[vvar]');
+  out += special(vdso, vdso + p.machine.image.vdso.length, 'r-xp', '[vdso]');
   return out;
 }
 

@@ -190,6 +190,9 @@ int main(int argc, char **argv) {
         find_map(maps, (unsigned long)mp + 4096, &m) && !strcmp(m.perms, "r--s") && !strcmp(m.name, mappath) &&
         m.off == 0 && (m.maj || m.min) && m.ino != 0 && m.namecol == 73);
   check("maps: the brk area is [heap]", find_map(maps, brk0, &m) && !strcmp(m.name, "[heap]") && !strcmp(m.perms, "rw-p"));
+  check("maps: AT_SYSINFO_EHDR lies in the r-xp [vdso] line",
+        find_map(maps, getauxval(AT_SYSINFO_EHDR), &m) && !strcmp(m.perms, "r-xp") && !strcmp(m.name, "[vdso]"));
+  check("maps: one [vvar] line", count_lines_with(maps, "[vvar]") == 1);
   munmap(mp, 8192);
   free(maps);
   maps = slurp("/proc/self/maps", NULL);
