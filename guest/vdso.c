@@ -2,7 +2,7 @@
  * km's vDSO: clock_gettime, gettimeofday and time answered inside the guest, without an exit to
  * the monitor (each exit costs ~30 us on PVM; Go alone reads the clock hundreds of thousands of
  * times a second under load). The time comes from the TSC and a clock page the monitor keeps
- * (src/km/vclock.ts): ns = base + (tsc - tsc_base) * mult >> 32, read under a sequence count.
+ * (src/vm/vclock.ts): ns = base + (tsc - tsc_base) * mult >> 32, read under a sequence count.
  * Clocks it does not keep, a clock page not yet enabled, and getcpu/clock_getres are real system
  * calls. Built as a tiny shared object (scripts/build-guest.mjs); the monitor maps it with the
  * clock page right below it (src/vm/layout.ts), which the code finds relative to its own header.
@@ -14,7 +14,7 @@ typedef unsigned int u32;
 struct k_timespec { i64 tv_sec; i64 tv_nsec; };
 struct k_timeval { i64 tv_sec; i64 tv_usec; };
 
-/* the clock page: offsets shared with src/km/vclock.ts */
+/* the clock page: offsets shared with src/vm/vclock.ts */
 struct km_vclock {
     volatile u32 seq;      /* odd while the monitor writes */
     volatile u32 enabled;  /* 0: use the system call */

@@ -21,8 +21,8 @@ for (const line of run('nm', [join(out, 'entry.elf')]).split('\n')) {
 const size = readFileSync(join(out, 'entry.bin')).length;
 writeFileSync(join(out, 'entry.json'), JSON.stringify({ size, symbols }, null, 2) + '\n');
 
-// The vDSO (guest/vdso.c): a small shared object, laid out here as its memory image (each PT_LOAD
-// at its address) in dist/guest/vdso.bin, so the monitor only copies bytes. Needs gcc.
+// The vDSO (guest/vdso.c): a small shared object, stored as its memory image in dist/guest/vdso.bin
+// so the monitor only copies bytes. Needs gcc.
 const vdsoSo = join(out, 'vdso.so');
 run('gcc', ['-O2', '-fPIC', '-shared', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-builtin',
   '-mgeneral-regs-only', '-Wl,--hash-style=both', '-Wl,-soname=linux-vdso.so.1',
@@ -30,17 +30,17 @@ run('gcc', ['-O2', '-fPIC', '-shared', '-nostdlib', '-ffreestanding', '-fno-stac
   '-Wl,-z,max-page-size=4096', '-Wl,-z,noseparate-code',
   '-Wl,--build-id=none', '-o', vdsoSo, join(root, 'guest', 'vdso.c')]);
 const so = readFileSync(vdsoSo);
+// guest/vdso-layout.lds makes one PT_LOAD at address 0 with file offsets equal to addresses, so the
+// image is the file's loaded part, page-rounded
 const phoff = Number(so.readBigUInt64LE(32)), phentsize = so.readUInt16LE(54), phnum = so.readUInt16LE(56);
 const PT_LOAD = 1;
 const loads = [];
 for (let i = 0; i < phnum; i++) {
   const o = phoff + i * phentsize;
-  const type = so.readUInt32LE(o);
-  if (type !== PT_LOAD) continue;
-  loads.push({ offset: Number(so.readBigUInt64LE(o + 8)), vaddr: Number(so.readBigUInt64LE(o + 16)), filesz: Number(so.readBigUInt64LE(o + 32)), memsz: Number(so.readBigUInt64LE(o + 40)) });
+  if (so.readUInt32LE(o) === PT_LOAD) loads.push({ offset: so.readBigUInt64LE(o + 8), vaddr: so.readBigUInt64LE(o + 16), filesz: Number(so.readBigUInt64LE(o + 32)), memsz: Number(so.readBigUInt64LE(o + 40)) });
 }
-const end = Math.max(...loads.map((l) => l.vaddr + l.memsz));
-if (loads.length !== 1 || loads[0].vaddr !== 0 || loads[0].offset !== 0) throw new Error('vdso: expected one PT_LOAD holding the ELF header at address 0');
-const image = Buffer.alloc(Math.ceil(end / 4096) * 4096);
-for (const l of loads) so.copy(image, l.vaddr, l.offset, l.offset + l.filesz);
+const [load] = loads;
+if (loads.length !== 1 || load.vaddr !== 0n || load.offset !== 0n) throw new Error('vdso: expected one PT_LOAD holding the ELF header at address 0');
+const image = Buffer.alloc(Math.ceil(load.memsz / 4096) * 4096);
+so.copy(image, 0, 0, load.filesz);
 writeFileSync(join(out, 'vdso.bin'), image);

@@ -1,7 +1,7 @@
 // Thin helpers over raw host system calls used by the monitor itself (not by the guest).
 import { native, sys } from './native.js';
 import { SYS } from './sysno.js';
-import { errnoName } from './errno.js';
+import { E, errnoName } from './errno.js';
 
 export const AT_FDCWD = -100;
 export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
@@ -52,7 +52,7 @@ export function hostMemfd(name: string, flags = 0): number {
 export function hostPwriteAll(fd: number, addr: number, len: number, off: number): number {
   for (let done = 0; done < len;) {
     const n = sys(SYS.pwrite64, fd, addr + done, len - done, off + done);
-    if (n <= 0) return n < 0 ? n : -5 /* EIO */;
+    if (n <= 0) return n < 0 ? n : -E.EIO;
     done += n;
   }
   return 0;

@@ -8,8 +8,7 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
 import { PageTables, pteFlags } from '../vm/pagetables.js';
-import { MMAP_MIN_ADDR, MMAP_TOP, MONITOR_BASE, PAGE_SIZE, pageUp, STACK_SIZE, STACK_TOP } from '../vm/layout.js';
-import { LARGE_PAGE } from '../vm/pagetables.js';
+import { LARGE_PAGE, MMAP_MIN_ADDR, MMAP_TOP, MONITOR_BASE, PAGE_SIZE, pageUp, STACK_SIZE, STACK_TOP } from '../vm/layout.js';
 
 export interface Vma {
   start: number;

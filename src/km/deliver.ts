@@ -24,29 +24,27 @@ const RESTARTABLE = new Set<number>([SYS.read, SYS.write, SYS.readv, SYS.writev,
   SYS.pwritev, SYS.open, SYS.openat, SYS.ioctl, SYS.fcntl, SYS.flock, SYS.wait4, SYS.waitid, SYS.accept, SYS.accept4,
   SYS.connect, SYS.recvfrom, SYS.sendto, SYS.recvmsg, SYS.sendmsg, SYS.futex, SYS.getrandom]);
 
-/** Signals whose host disposition follows the payload's: the others are the monitor's own. */
+/** Signals whose host disposition stays the monitor's own (the others follow the payload's). The
+ * monitor's interrupt signal among them: a payload handler for the same number must not replace it,
+ * or its kicks would reach the payload as signals (Go installs a handler for every signal). */
 const NOT_MIRRORED = new Set<number>([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGFPE, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGSYS,
-  SIG.SIGPIPE, SIG.SIGKILL, SIG.SIGSTOP]);
-
-/** the monitor's own interrupt signal: a payload handler for the same number must not replace it
- * (its kicks would reach the payload as signals; Go installs a handler for every signal) */
-const KICK_SIG = native.kickSignal();
+  SIG.SIGPIPE, SIG.SIGKILL, SIG.SIGSTOP, native.kickSignal()]);
 
 /** Makes the host disposition of sig follow the payload's, so default actions are the kernel's own. */
 export function mirrorDisposition(sig: number, handler: number): void {
-  if (NOT_MIRRORED.has(sig) || sig === KICK_SIG || sig < 1 || sig > NSIG) return;
+  if (NOT_MIRRORED.has(sig) || sig < 1 || sig > NSIG) return;
   native.signalDisposition(sig, handler === SIG_DFL ? 0 : handler === SIG_IGN ? 1 : 2);
 }
+
+/** node runs km under its CPU profiler (`node --cpu-prof bin/km ...`, for working on km itself):
+ * SIGPROF stays node's, and km exits through node's teardown, which writes the profile */
+export const PROFILING_KM = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
 
 /**
  * At start every standard signal the payload may be sent gets the host disposition of the payload's
  * (default) action: node installs handlers of its own (SIGUSR1 starts its inspector), which a
  * payload must never trigger. Real-time signals are left alone (km's kick signal is one).
  */
-/** node runs km under its CPU profiler (`node --cpu-prof bin/km ...`, for working on km itself):
- * SIGPROF stays node's, and km exits through node's teardown, which writes the profile */
-export const PROFILING_KM = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
-
 export function mirrorInitialDispositions(): void {
   for (let sig = 1; sig < 32; sig++) if (!(sig === SIG.SIGPROF && PROFILING_KM)) mirrorDisposition(sig, SIG_DFL);
 }

@@ -3,7 +3,7 @@
 import { SYS } from '../host/sysno.js';
 import { sys } from '../host/native.js';
 import { Machine } from '../vm/machine.js';
-import { STACK_TOP, PAGE_SIZE, PIE_BASE } from '../vm/layout.js';
+import { STACK_TOP, PAGE_SIZE, PIE_BASE, VDSO_VA } from '../vm/layout.js';
 import { RFLAGS_FIXED } from '../vm/cpu.js';
 import { PT, PF, type ElfImage } from '../elf/elf.js';
 import { loadElf } from '../elf/loader.js';
@@ -47,7 +47,7 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions, carry?: Ex
   // first and finds the program through AT_PHDR/AT_ENTRY, itself through AT_BASE
   const ld = spec.interp ? loadElf(as, spec.interp.image, spec.interp.file, spec.interp.path, -1, fileIdOf(spec.interp.path)) : null;
   const auxv: [number, number][] = [
-    [AT.SYSINFO_EHDR, machine.vdsoVa],
+    [AT.SYSINFO_EHDR, VDSO_VA],
     [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, ld ? ld.bias : 0],
     [AT.FLAGS, 0], [AT.ENTRY, img.entry], [AT.UID, sys(SYS.getuid)], [AT.EUID, sys(SYS.geteuid)],
     [AT.GID, sys(SYS.getgid)], [AT.EGID, sys(SYS.getegid)], [AT.SECURE, 0], [AT.HWCAP, machine.cpu.hwcap],

@@ -8,7 +8,7 @@ import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { cstr, PROT } from '../host/hostcalls.js';
-import { PAGE_SIZE } from '../vm/layout.js';
+import { PAGE_SIZE, VCLOCK_VA, VDSO_VA } from '../vm/layout.js';
 import type { FileId, Vma } from './addrspace.js';
 import type { Process } from './process.js';
 import type { Thread } from './thread.js';
@@ -117,9 +117,8 @@ function maps(p: Process): string {
   // the vDSO and its clock page, above everything the payload maps (as Linux lists them)
   const special = (start: number, end: number, perms: string, name: string): string =>
     `${`${hex(start)}-${hex(end)} ${perms} 00000000 00:00 0 `.padEnd(72)} ${name}\n`;
-  const vdso = p.machine.vdsoVa;
-  out += special(vdso - PAGE_SIZE, vdso, 'r--p', '[vvar]');
-  out += special(vdso, vdso + p.machine.image.vdso.length, 'r-xp', '[vdso]');
+  out += special(VCLOCK_VA, VCLOCK_VA + PAGE_SIZE, 'r--p', '[vvar]');
+  out += special(VDSO_VA, VDSO_VA + p.machine.image.vdso.length, 'r-xp', '[vdso]');
   return out;
 }
 

@@ -198,7 +198,7 @@ export class Scheduler {
     return this.p.threads.size - 1;
   }
 
-  /** Forgets a thread without its exit work (its memory is about to be replaced). */
+  /** Forgets a thread (execve: without its exit work, its memory is about to be replaced). */
   private drop(t: Thread): void {
     t.state = 'gone';
     t.sig.detach();
@@ -212,11 +212,7 @@ export class Scheduler {
   private retire(t: Thread, status: number): void {
     const p = this.p;
     releaseThreadResources(p, t);
-    t.state = 'gone';
-    t.sig.detach();
-    p.threads.delete(t.tid);
-    this.bySlot[t.h.id] = undefined;
-    this.idle.push(t.h);
+    this.drop(t);
     if (p.threads.size === 0) throw new PayloadExit(status);
     // process-directed signals it left pending go to another thread
     this.notify();
@@ -264,7 +260,7 @@ export class Scheduler {
         return Step.RUN;
       }
       case EXIT.MMIO:
-        throw new PayloadKilled(SIG.SIGBUS, `access to unbacked guest-physical address 0x${vcpu.runField('mmio_phys_addr').toString(16)}`);
+        throw new PayloadKilled(SIG.SIGBUS, `access to unbacked guest-physical address 0x${vcpu.mmioAddr.toString(16)}`);
       case EXIT.SHUTDOWN:
         throw new PayloadKilled(SIG.SIGSEGV, 'triple fault (unrecoverable CPU state)');
       case EXIT.INTR:

@@ -5,7 +5,7 @@ import { E } from '../host/errno.js';
 import { PayloadExit } from '../km/exit.js';
 import { RLIMIT, RLIM_INFINITY } from '../km/rlimits.js';
 import type { Process } from '../km/process.js';
-import { int, type SyscallDef } from './types.js';
+import { int, type Args, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, faultingHostPtr } from './args.js';
 
 export const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004, GET_CPUID: 0x1011, SET_CPUID: 0x1012 } as const;
@@ -31,6 +31,10 @@ function archPrctl(p: Process, code: number, addr: number): number {
     default: return EINVAL;
   }
 }
+
+/** sethostname/setdomainname: the host checks the length first (EINVAL), then reads the name */
+const setUtsName = (nr: number) => (p: Process, a: Args): number =>
+  sys(nr, faultingHostPtr(p, a[0]!, Math.max(0, Math.min(a[1]!, UTSNAME_FIELD))), a[1]!);
 
 function uname(p: Process, buf: number): number {
   const h = p.hostPtr(buf, 6 * UTSNAME_FIELD);
@@ -146,10 +150,9 @@ export const processSyscalls: SyscallDef[] = [
   { name: 'rseq', status: 'unsupported', args: ['ptr', 'uint', 'int', 'hex'], notes: 'ENOSYS: glibc and others then run without restartable sequences' },
   { name: 'arch_prctl', status: 'partial', args: ['hex', 'hex'], handler: (p, a) => archPrctl(p, int(a[0]!), a[1]!), notes: 'ARCH_SET_FS/GET_FS/GET_GS/GET_CPUID; ARCH_SET_GS refused (GS holds the hypercall mailbox)' },
   { name: 'uname', status: 'emulated', args: ['ptr'], handler: (p, a) => uname(p, a[0]!), notes: `the release carries "${RELEASE_SUFFIX}"` },
-  { name: 'sethostname', status: P, args: ['ptr', 'size'], handler: (p, a) => sys(SYS.sethostname, faultingHostPtr(p, a[0]!, Math.max(0, Math.min(a[1]!, 65))), a[1]!),
+  { name: 'sethostname', status: P, args: ['ptr', 'size'], handler: setUtsName(SYS.sethostname),
     notes: "the host's (or the container's UTS namespace's), as for a native process with CAP_SYS_ADMIN" },
-  { name: 'setdomainname', status: P, args: ['ptr', 'size'], handler: (p, a) => sys(SYS.setdomainname, faultingHostPtr(p, a[0]!, Math.max(0, Math.min(a[1]!, 65))), a[1]!),
-    notes: 'as sethostname' },
+  { name: 'setdomainname', status: P, args: ['ptr', 'size'], handler: setUtsName(SYS.setdomainname), notes: 'as sethostname' },
   { name: 'sysinfo', status: P, args: ['ptr'], handler: (p, a) => { const b = p.hostPtr(a[0]!, 112); return b < 0 ? EFAULT : sys(SYS.sysinfo, b); } },
   { name: 'prlimit64', status: 'emulated', args: ['int', 'int', 'ptr', 'ptr'], handler: (p, a) => prlimit(p, int(a[0]!), int(a[1]!), a[2]!, a[3]!), notes: 'limits kept per payload; RLIMIT_NOFILE bounds its descriptors' },
   { name: 'getrlimit', status: 'emulated', args: ['int', 'ptr'], handler: (p, a) => {

@@ -3,12 +3,10 @@
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { MAP, PROT, MADV, HostError, hostMmap } from '../host/hostcalls.js';
-import { RESERVATION_SIZE, SLOT_CHUNK, VIEW_WINDOW, MONITOR_BASE } from './layout.js';
+import { LARGE_PAGE, RESERVATION_SIZE, SLOT_CHUNK, VIEW_WINDOW, MONITOR_BASE } from './layout.js';
 import type { Vm } from '../kvm/kvm.js';
 
 const TWO32 = 4294967296;
-/** anonymous mappings at least this large get transparent huge pages */
-const HUGE_MIN = 2 * 1024 * 1024;
 
 interface Window { u8: Uint8Array; dv: DataView; u32: Uint32Array }
 
@@ -20,11 +18,11 @@ export class GuestMemory {
 
   constructor(private readonly vm: Vm | null) {
     // 2 MiB-aligned, so that guest 2 MiB pages are host 2 MiB pages too (transparent huge pages)
-    const addr = hostMmap(0, RESERVATION_SIZE + HUGE_MIN, PROT.NONE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE);
+    const addr = hostMmap(0, RESERVATION_SIZE + LARGE_PAGE, PROT.NONE, MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE);
     if (addr < 0 && addr > -4096) throw new HostError('mmap(guest memory reservation)', -addr);
-    this.base = Math.ceil(addr / HUGE_MIN) * HUGE_MIN;
+    this.base = Math.ceil(addr / LARGE_PAGE) * LARGE_PAGE;
     if (this.base > addr) sys(SYS.munmap, addr, this.base - addr);
-    if (addr + HUGE_MIN > this.base) sys(SYS.munmap, this.base + RESERVATION_SIZE, addr + HUGE_MIN - this.base);
+    if (addr + LARGE_PAGE > this.base) sys(SYS.munmap, this.base + RESERVATION_SIZE, addr + LARGE_PAGE - this.base);
   }
 
   hostAddr(gpa: number): number { return this.base + gpa; }
@@ -60,7 +58,7 @@ export class GuestMemory {
     // 2 MiB as one): a guest's first touch of fresh memory costs ~16 us per 4 KiB page on PVM, and
     // one 2 MiB fault serves 512 of them. Only for whole aligned 2 MiB multiples, as Linux aligns
     // them: a thread stack (8 MiB + a guard page) would otherwise take 2 MiB at its first touch
-    if (!shared && gpa % HUGE_MIN === 0 && len % HUGE_MIN === 0) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
+    if (!shared && gpa % LARGE_PAGE === 0 && len % LARGE_PAGE === 0) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
     return 0;
   }
 

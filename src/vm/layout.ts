@@ -14,6 +14,8 @@
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
+/** a 2 MiB page: what one page-directory entry maps, and a transparent huge page on the host */
+export const LARGE_PAGE = 2 * 1024 * 1024;
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
@@ -37,6 +39,8 @@ export const CODE_SIZE = 16 * KiB;
 export const VCLOCK_OFFSET = 96 * KiB;
 export const VDSO_OFFSET = VCLOCK_OFFSET + 4 * KiB;
 export const VDSO_SIZE = 16 * KiB;
+export const VCLOCK_VA = MONITOR_BASE + VCLOCK_OFFSET;
+export const VDSO_VA = MONITOR_BASE + VDSO_OFFSET;
 export const VCPU_AREA_OFFSET = 128 * KiB;
 /** per vCPU: [TSS + ring-0 exception stack: 8 KiB supervisor][mailbox: 4 KiB user][doorbell: 4 KiB] */
 export const VCPU_BLOCK_SIZE = 16 * KiB;

@@ -9,7 +9,7 @@ import { PageTables, PTE } from './pagetables.js';
 import {
   CODE_SIZE, DOORBELL_GPA, IDT_OFFSET, IDT_SIZE, MAX_VCPUS, MONITOR_BASE, MONITOR_SIZE, PAGE_SIZE, SEL,
   VCPU_DOORBELL_OFFSET, VCPU_MAILBOX_OFFSET, VCPU_TSS_OFFSET, VCPU_RSP0_TOP, vcpuBlock, GDT_SIZE, MIN_PHYS_BITS,
-  VCLOCK_OFFSET, VDSO_OFFSET, VDSO_SIZE,
+  VCLOCK_VA, VDSO_VA, VDSO_SIZE,
 } from './layout.js';
 import { VClock } from './vclock.js';
 import {
@@ -51,8 +51,6 @@ export class Machine {
   readonly image: GuestImage;
   /** the clock page the vDSO reads */
   readonly vclock: VClock;
-  /** guest address of the vDSO's ELF header (AT_SYSINFO_EHDR) */
-  readonly vdsoVa = MONITOR_BASE + VDSO_OFFSET;
   private readonly vcpus: VcpuHandle[] = [];
 
   constructor(devicePath = '/dev/kvm') {
@@ -67,7 +65,7 @@ export class Machine {
     this.image = loadGuestImage();
     this.pt.nxEnabled = this.cpu.nx;
     this.setupMonitorArea();
-    this.vclock = new VClock(this.mem.viewOf(MONITOR_BASE + VCLOCK_OFFSET, PAGE_SIZE)!);
+    this.vclock = new VClock(this.mem.viewOf(VCLOCK_VA, PAGE_SIZE)!);
   }
 
   sym(name: string): number {
@@ -91,9 +89,9 @@ export class Machine {
     writeIdt(mem, CODE_VA + this.sym('exc_stubs'), this.sym('EXC_STUB_STRIDE'));
     // the vDSO: user read+execute; its clock page below it: user read-only
     if (this.image.vdso.length > VDSO_SIZE) throw new Error('vDSO image larger than its area');
-    mem.write(this.vdsoVa, this.image.vdso);
-    pt.map(this.vdsoVa, this.image.vdso.length, PTE.US);
-    pt.map(MONITOR_BASE + VCLOCK_OFFSET, PAGE_SIZE, PTE.US, MONITOR_BASE + VCLOCK_OFFSET, false);
+    mem.write(VDSO_VA, this.image.vdso);
+    pt.map(VDSO_VA, this.image.vdso.length, PTE.US);
+    pt.map(VCLOCK_VA, PAGE_SIZE, PTE.US, VCLOCK_VA, false);
   }
 
   /** Creates vCPU `id` with its TSS, mailbox and doorbell, ready to run at CPL3. */

@@ -2,7 +2,7 @@
 // guest cannot address. Leaf entries carry the guest's protection, so a guest access to an
 // unmapped or protected page raises #PF inside the guest, with CR2 and an error code, like Linux.
 import { GuestMemory } from './guestmem.js';
-import { PAGE_SIZE, PT_POOL_BASE, PT_POOL_SIZE, SLOT_CHUNK } from './layout.js';
+import { LARGE_PAGE, PAGE_SIZE, PT_POOL_BASE, PT_POOL_SIZE, SLOT_CHUNK } from './layout.js';
 import { PROT } from '../host/hostcalls.js';
 
 export const PTE = { P: 1, RW: 2, US: 4, PWT: 8, PCD: 16, A: 32, D: 64, PS: 128, G: 256 } as const;
@@ -10,7 +10,6 @@ export const PTE = { P: 1, RW: 2, US: 4, PWT: 8, PCD: 16, A: 32, D: 64, PS: 128,
 export const PTE_HI_NX = 0x80000000;
 const TWO32 = 4294967296;
 const ENTRIES = 512;
-export const LARGE_PAGE = 2 * 1024 * 1024;
 /** leafTable: va lies in a 2 MiB page */
 const LARGE = -2;
 

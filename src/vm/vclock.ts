@@ -31,7 +31,6 @@ export class VClock {
   private readonly sampleAddr = native.addressOf(this.sample);
   private enabled = false;
   private first = { tsc: 0n, raw: 0n };
-  private nominalMult = 0n;
   private mult = 0n;
   private tscBase = 0n;
   private mono = 0n;
@@ -54,9 +53,9 @@ export class VClock {
     const guest = vcpu.getMsr(MSR.TSC), host = this.sample[S.tsc1]!;
     const diff = guest > host ? guest - host : host - guest;
     if (diff >= SAME_TSC_TICKS) return;
-    this.nominalMult = (1_000_000n << 32n) / BigInt(khz);
+    // KVM's nominal rate until the run is long enough to measure it (rebase)
     this.first = { tsc: this.sample[S.tsc0]!, raw: this.sample[S.raw]! };
-    this.mult = this.biased(this.nominalMult);
+    this.mult = this.biased((1_000_000n << 32n) / BigInt(khz));
     this.tscBase = this.midTsc();
     this.mono = this.sample[S.mono]!;
     this.boot = this.sample[S.boot]!;
