@@ -1,7 +1,6 @@
 // km: the Kontain monitor command.
 import { readFileSync, statSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { totalmem } from 'node:os';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
 import type { PayloadSpec } from '../km/monitor.js';
 import { callerEnvironment } from './env.js';
@@ -82,9 +81,10 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const { runPayloadToEnd } = await import('./run.js');
+  const { hostPhysicalMemory } = await import('../host/hostcalls.js');
   runPayloadToEnd(spec, {
     trace: a.trace, stats: a.stats, verbose: a.verbose, maxThreads: a.maxThreads ?? 0,
-    memLimit: a.memLimit ?? totalmem(), devicePath: a.device, logFd: -1,
+    memLimit: a.memLimit ?? hostPhysicalMemory(), devicePath: a.device, logFd: -1,
   });
 }
 

@@ -32,6 +32,9 @@ function printStats(p: Process): void {
   p.log(lines.join('\n'));
 }
 
+/** the launcher's (bin/km) code-cache writer, set when it had no usable cache */
+const saveCodeCache = (): void => (globalThis as { __kmSaveCodeCache?: () => void }).__kmSaveCodeCache?.();
+
 type Start = () => { proc: Process; main: Thread };
 
 /** km's own messages go to a private copy of stderr: the payload owns fds 0..2 */
@@ -78,14 +81,15 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
       }
       if (e instanceof PayloadExit) {
         if (proc && opts.stats) printStats(proc);
+        saveCodeCache();
         // at once, without node's teardown (its worker threads take ~10 ms to stop, and other vCPU
-        // threads may be running); 'exit' listeners still run (the launcher's code cache)
+        // threads may be running)
         if (PROFILING_KM) process.exit(e.status);
-        process.emit('exit', e.status);
         sys(SYS.exit_group, e.status);
       }
       if (e instanceof PayloadKilled) {
         if (proc && opts.stats) printStats(proc);
+        saveCodeCache();
         if (proc && (opts.verbose || opts.trace)) proc.log(`km: ${name}: killed by ${signalName(e.signal)}: ${e.detail}`);
         dieBySignal(e.signal);
       }

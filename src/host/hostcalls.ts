@@ -2,6 +2,7 @@
 import { native, sys } from './native.js';
 import { SYS } from './sysno.js';
 import { E, errnoName } from './errno.js';
+import { defineLayout, StructView } from '../util/struct.js';
 
 export const AT_FDCWD = -100;
 export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
@@ -83,4 +84,14 @@ export function hostWriteString(fd: number, s: string): void {
     if (r <= 0) return;
     off += r;
   }
+}
+
+/** struct sysinfo (the fields km reads) */
+export const SysinfoLayout = defineLayout(112, { totalram: [32, 'u64'], mem_unit: [104, 'u32'] });
+
+/** The host's physical memory in bytes, as os.totalmem() gives it, without loading node:os at start-up. */
+export function hostPhysicalMemory(): number {
+  const si = new StructView(SysinfoLayout);
+  check('sysinfo', sys(SYS.sysinfo, native.addressOf(si.dv)));
+  return si.get('totalram') * (si.get('mem_unit') || 1);
 }

@@ -2,6 +2,7 @@
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
+import { SysinfoLayout } from '../host/hostcalls.js';
 import { PayloadExit } from '../km/exit.js';
 import { RLIMIT, RLIM_INFINITY } from '../km/rlimits.js';
 import type { Process } from '../km/process.js';
@@ -153,7 +154,7 @@ export const processSyscalls: SyscallDef[] = [
   { name: 'sethostname', status: P, args: ['ptr', 'size'], handler: setUtsName(SYS.sethostname),
     notes: "the host's (or the container's UTS namespace's), as for a native process with CAP_SYS_ADMIN" },
   { name: 'setdomainname', status: P, args: ['ptr', 'size'], handler: setUtsName(SYS.setdomainname), notes: 'as sethostname' },
-  { name: 'sysinfo', status: P, args: ['ptr'], handler: (p, a) => { const b = p.hostPtr(a[0]!, 112); return b < 0 ? EFAULT : sys(SYS.sysinfo, b); } },
+  { name: 'sysinfo', status: P, args: ['ptr'], handler: (p, a) => { const b = p.hostPtr(a[0]!, SysinfoLayout.size); return b < 0 ? EFAULT : sys(SYS.sysinfo, b); } },
   { name: 'prlimit64', status: 'emulated', args: ['int', 'int', 'ptr', 'ptr'], handler: (p, a) => prlimit(p, int(a[0]!), int(a[1]!), a[2]!, a[3]!), notes: 'limits kept per payload; RLIMIT_NOFILE bounds its descriptors' },
   { name: 'getrlimit', status: 'emulated', args: ['int', 'ptr'], handler: (p, a) => {
     const r = int(a[0]!); if (r < 0 || r >= 16) return EINVAL;

@@ -36,18 +36,23 @@ const families: Record<string, SyscallDef[]> = {
 
 export interface TableEntry extends SyscallDef { nr: number; family: string }
 
+/** every entry has the same shape (the dispatcher reads them on every exit) */
+const entry = (d: SyscallDef, nr: number, family: string): TableEntry => ({
+  name: d.name, status: d.status, args: d.args, handler: d.handler, ret: d.ret, sigpipe: d.sigpipe, notes: d.notes, nr, family,
+});
+
 function build(): TableEntry[] {
   const byName = new Map<SyscallName, TableEntry>();
   for (const [family, defs] of Object.entries(families)) {
     for (const d of defs) {
       if (byName.has(d.name)) throw new Error(`syscall table: ${d.name} defined twice`);
       if (d.status !== 'unsupported' && !d.handler) throw new Error(`syscall table: ${d.name} has no handler`);
-      byName.set(d.name, { ...d, nr: SYS[d.name], family });
+      byName.set(d.name, entry(d, SYS[d.name], family));
     }
   }
   const all: TableEntry[] = [];
   for (const [nr, name] of [...SYSCALL_NAMES].sort((a, b) => a[0] - b[0])) {
-    all.push(byName.get(name) ?? { name, nr, family: 'not implemented', status: 'unsupported', args: [] });
+    all.push(byName.get(name) ?? entry({ name, status: 'unsupported', args: [] }, nr, 'not implemented'));
   }
   return all;
 }

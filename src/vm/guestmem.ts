@@ -49,8 +49,10 @@ export class GuestMemory {
 
   get slotCount(): number { return this.slots.size; }
 
-  /** Backs [gpa, gpa+len) with fresh anonymous host memory (zero-filled on first touch). */
-  mapAnon(gpa: number, len: number, prot: number, shared: boolean): number {
+  /** Backs [gpa, gpa+len) with fresh anonymous host memory (zero-filled on first touch).
+   * `largePages` false: memory the monitor fills sparsely (page tables, descriptor tables), where a
+   * huge page's first touch would clear 2 MiB to use a few KiB (0.3-4 ms each on PVM). */
+  mapAnon(gpa: number, len: number, prot: number, shared: boolean, largePages = true): number {
     const flags = MAP.FIXED | MAP.ANONYMOUS | MAP.NORESERVE | (shared ? MAP.SHARED : MAP.PRIVATE);
     const r = hostMmap(this.base + gpa, len, hostProt(prot), flags);
     if (r < 0 && r > -4096) return r;
@@ -58,7 +60,7 @@ export class GuestMemory {
     // 2 MiB as one): a guest's first touch of fresh memory costs ~16 us per 4 KiB page on PVM, and
     // one 2 MiB fault serves 512 of them. Only for whole aligned 2 MiB multiples, as Linux aligns
     // them: a thread stack (8 MiB + a guard page) would otherwise take 2 MiB at its first touch
-    if (!shared && gpa % LARGE_PAGE === 0 && len % LARGE_PAGE === 0) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
+    if (largePages && !shared && gpa % LARGE_PAGE === 0 && len % LARGE_PAGE === 0) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
     return 0;
   }
 

@@ -76,7 +76,7 @@ export class Machine {
 
   private setupMonitorArea(): void {
     const { mem, pt } = this;
-    const r = mem.mapAnon(MONITOR_BASE, MONITOR_SIZE, PROT.READ | PROT.WRITE, false);
+    const r = mem.mapAnon(MONITOR_BASE, MONITOR_SIZE, PROT.READ | PROT.WRITE, false, false);
     if (r < 0) throw new Error(`monitor area: host mmap failed (${-r})`);
     mem.ensureSlots(MONITOR_BASE, MONITOR_SIZE);
     // descriptor tables: supervisor-only; the guest code: user read+execute

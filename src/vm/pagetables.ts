@@ -32,7 +32,7 @@ export class PageTables {
     if (this.next + PAGE_SIZE > PT_POOL_BASE + PT_POOL_SIZE) throw new Error('guest page-table pool exhausted');
     if (this.next >= this.poolMappedTo) {
       // back the pool a chunk at a time; fresh anonymous memory is already zero
-      const r = this.mem.mapAnon(this.poolMappedTo, SLOT_CHUNK, PROT.READ | PROT.WRITE, false);
+      const r = this.mem.mapAnon(this.poolMappedTo, SLOT_CHUNK, PROT.READ | PROT.WRITE, false, false);
       if (r < 0) throw new Error(`page-table pool: host mmap failed (${-r})`);
       this.mem.ensureSlots(this.poolMappedTo, SLOT_CHUNK);
       this.poolMappedTo += SLOT_CHUNK;
