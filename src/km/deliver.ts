@@ -86,10 +86,10 @@ export function syscallContext(p: Process, h: VcpuHandle, result: number): Regs 
  * general registers before the doorbell): for copying it, not for replacing it. */
 export function syscallContextRegs(p: Process, h: VcpuHandle, result: number): Regs {
   const regs: Regs = h.vcpu.getRegs();
-  const mb = (n: string) => p.mem.dataView(h.mailbox + p.machine.sym(n), 8).getBigUint64(0, true);
-  regs.rip = mb('MB_RIP');
-  regs.rsp = mb('MB_RSP');
-  regs.rflags = mb('MB_RFLAGS');
+  const { mb } = h, at = p.machine.mailboxField;
+  regs.rip = mb.getBigUint64(at.rip, true);
+  regs.rsp = mb.getBigUint64(at.rsp, true);
+  regs.rflags = mb.getBigUint64(at.rflags, true);
   regs.rcx = regs.rip;
   regs.r11 = regs.rflags;
   regs.rax = BigInt.asUintN(64, BigInt(result));

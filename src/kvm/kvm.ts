@@ -7,7 +7,7 @@ import { HostError, hostIoctl, hostOpen, hostClose, hostMmap, O, PROT, MAP } fro
 import {
   IOCTL, CAP, KVM_API_VERSION, KvmRun, KvmRegs, KvmSregs, KvmSegment, SREGS_SEGMENT_OFFSET,
   KvmUserspaceMemoryRegion, KvmCpuid2Header, KvmCpuidEntry2, KvmMsrsHeader, KvmMsrEntry, KvmXcrs,
-  type RegName, type SegmentName,
+  REG_NAMES, type RegName, type SegmentName,
 } from './abi.js';
 import { StructView, readField, writeField } from '../util/struct.js';
 
@@ -138,17 +138,19 @@ export class Vcpu {
    */
   getRegs(): Record<RegName, bigint> {
     ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
+    // by index, not Object.entries: this runs at every clone and signal, mostly cold
     const out = {} as Record<RegName, bigint>;
-    for (const [k, [off]] of Object.entries(KvmRegs.fields)) out[k as RegName] = this.regsBuf.getBigUint64(off, true);
+    for (let i = 0; i < REG_NAMES.length; i++) out[REG_NAMES[i]!] = this.regsBuf.getBigUint64(KvmRegs.fields[REG_NAMES[i]!][0], true);
     return out;
   }
 
   setRegs(regs: RegsInput, fromScratch = false): void {
     if (!fromScratch) ioctlOrThrow(this.fd, 'KVM_GET_REGS', IOCTL.GET_REGS, this.regsBuf);
     else new Uint8Array(this.regsBuf.buffer).fill(0);
-    for (const [k, v] of Object.entries(regs)) {
+    for (let i = 0; i < REG_NAMES.length; i++) {
+      const v = regs[REG_NAMES[i]!];
       if (v === undefined) continue;
-      this.regsBuf.setBigUint64(KvmRegs.fields[k as RegName][0], BigInt.asUintN(64, BigInt(v)), true);
+      this.regsBuf.setBigUint64(KvmRegs.fields[REG_NAMES[i]!][0], typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt.asUintN(64, BigInt(v)), true);
     }
     ioctlOrThrow(this.fd, 'KVM_SET_REGS', IOCTL.SET_REGS, this.regsBuf);
   }
@@ -160,6 +162,19 @@ export class Vcpu {
   }
   setSregs(s: Sregs): void {
     ioctlOrThrow(this.fd, 'KVM_SET_SREGS', IOCTL.SET_SREGS, s.dv);
+  }
+
+  /** the special registers as first configured (see Machine), for a vCPU that starts a new thread */
+  private sregsTemplate: Uint8Array | null = null;
+  rememberSregs(s: Sregs): void { this.sregsTemplate = new Uint8Array(s.dv.buffer, s.dv.byteOffset, KvmSregs.size).slice(); }
+  /** Loads the remembered special registers with a new FS base: no KVM_GET_SREGS, no re-encoding. */
+  restoreSregs(fsBase: number): boolean {
+    if (!this.sregsTemplate) return false;
+    new Uint8Array(this.sregsBuf.buffer).set(this.sregsTemplate);
+    const s = new Sregs(this.sregsBuf);
+    s.setSegmentBase('fs', fsBase);
+    this.setSregs(s);
+    return true;
   }
 
   setCpuid(entries: CpuidEntry[]): void {

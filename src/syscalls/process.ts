@@ -6,6 +6,7 @@ import { SysinfoLayout } from '../host/hostcalls.js';
 import { PayloadExit } from '../km/exit.js';
 import { RLIMIT, RLIM_INFINITY } from '../km/rlimits.js';
 import type { Process } from '../km/process.js';
+import { HostCall } from '../km/thread.js';
 import { int, type Args, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, faultingHostPtr } from './args.js';
 
@@ -167,7 +168,8 @@ export const processSyscalls: SyscallDef[] = [
     const b = p.hostPtr(a[2]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.sched_getaffinity, 0, a[1]!, b);
   }, notes: 'the process, or any of its threads: the CPUs the monitor may use' },
   { name: 'sched_setaffinity', status: 'emulated', args: ['int', 'size', 'ptr'], handler: (p, a) => (isOwnTask(p, int(a[0]!)) ? (p.readBytes(a[2]!, Math.min(a[1]!, 128)) ? 0 : EFAULT) : -E.ESRCH), notes: 'accepted, not applied' },
-  { name: 'sched_yield', status: P, args: [], handler: () => sys(SYS.sched_yield) },
+  { name: 'sched_yield', status: P, args: [], handler: () => new HostCall(SYS.sched_yield, []),
+    notes: "on the calling thread's host thread (not the monitor's)" },
   { name: 'getrandom', status: P, args: ['ptr', 'size', 'hex'], handler: (p, a) => { const b = p.hostPtr(a[0]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.getrandom, b, a[1]!, a[2]!); } },
   { name: 'getcpu', status: P, args: ['ptr', 'ptr', 'ptr'], handler: (p, a) => {
     const c = p.hostPtrOpt(a[0]!, 4), n = p.hostPtrOpt(a[1]!, 4); return c < 0 || n < 0 ? EFAULT : sys(SYS.getcpu, c, n, 0);
