@@ -1,6 +1,5 @@
 // Typed binding of the native addon (native/km_native.c). Every host system call the monitor
 // makes goes through `sys`; results are the kernel's: a value, or -errno.
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -47,12 +46,14 @@ export interface NativeAddon {
 declare const __dirname: string | undefined;
 const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const load_ = typeof require === 'function' ? require : createRequire(import.meta.url);
 
 function load(): NativeAddon {
   const path = join(root, 'build', 'Release', 'km_native.node');
   try {
-    return load_(path) as NativeAddon;
+    // process.dlopen rather than require: no module resolution (stat calls, package scopes) at start
+    const m = { exports: {} as NativeAddon };
+    process.dlopen(m, path);
+    return m.exports;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new Error(`native addon not built (${path}): ${msg}; run 'npm install'`);

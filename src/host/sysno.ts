@@ -64,7 +64,3 @@ export const SYS = {
 
 export type SyscallName = keyof typeof SYS;
 
-/** number -> name, for traces and the compatibility table */
-export const SYSCALL_NAMES: ReadonlyMap<number, SyscallName> = new Map(
-  (Object.entries(SYS) as [SyscallName, number][]).map(([n, v]) => [v, n]),
-);

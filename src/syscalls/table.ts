@@ -1,6 +1,6 @@
 // The syscall table: the single source of truth for what the monitor does with each Linux system
 // call. It drives dispatch, trace names and the generated compatibility document.
-import { SYS, SYSCALL_NAMES, type SyscallName } from '../host/sysno.js';
+import { SYS, type SyscallName } from '../host/sysno.js';
 import type { SyscallDef } from './types.js';
 import { fsSyscalls } from './fs.js';
 import { pollSyscalls } from './poll.js';
@@ -41,28 +41,23 @@ const entry = (d: SyscallDef, nr: number, family: string): TableEntry => ({
   name: d.name, status: d.status, args: d.args, handler: d.handler, ret: d.ret, sigpipe: d.sigpipe, notes: d.notes, nr, family,
 });
 
-function build(): TableEntry[] {
-  const byName = new Map<SyscallName, TableEntry>();
-  for (const [family, defs] of Object.entries(families)) {
-    for (const d of defs) {
-      if (byName.has(d.name)) throw new Error(`syscall table: ${d.name} defined twice`);
+/** Indexed by syscall number (no sorting, no closures: this runs at every start, cold). */
+function build(): (TableEntry | undefined)[] {
+  const byNr: (TableEntry | undefined)[] = [];
+  for (const name of Object.keys(SYS) as SyscallName[]) byNr[SYS[name]] = entry({ name, status: 'unsupported', args: [] }, SYS[name], 'not implemented');
+  for (const family of Object.keys(families)) {
+    for (const d of families[family]!) {
+      const nr = SYS[d.name];
+      if (byNr[nr]!.family !== 'not implemented') throw new Error(`syscall table: ${d.name} defined twice`);
       if (d.status !== 'unsupported' && !d.handler) throw new Error(`syscall table: ${d.name} has no handler`);
-      byName.set(d.name, entry(d, SYS[d.name], family));
+      byNr[nr] = entry(d, nr, family);
     }
   }
-  const all: TableEntry[] = [];
-  for (const [nr, name] of [...SYSCALL_NAMES].sort((a, b) => a[0] - b[0])) {
-    all.push(byName.get(name) ?? entry({ name, status: 'unsupported', args: [] }, nr, 'not implemented'));
-  }
-  return all;
+  return byNr;
 }
 
-export const TABLE: readonly TableEntry[] = build();
-
 /** dense dispatch array indexed by syscall number */
-export const DISPATCH: readonly (TableEntry | undefined)[] = (() => {
-  const max = Math.max(...TABLE.map((e) => e.nr));
-  const arr: (TableEntry | undefined)[] = new Array(max + 1).fill(undefined);
-  for (const e of TABLE) arr[e.nr] = e;
-  return arr;
-})();
+export const DISPATCH: readonly (TableEntry | undefined)[] = build();
+
+/** every syscall km knows by name, in number order */
+export const TABLE: readonly TableEntry[] = DISPATCH.filter((e): e is TableEntry => e !== undefined);
