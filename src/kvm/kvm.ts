@@ -95,6 +95,9 @@ export class Vm {
 /** Registers to load: bigint for any 64-bit value, number for exact integers below 2^53. */
 export type RegsInput = Partial<Record<RegName, number | bigint>>;
 
+/** struct kvm_cpuid_entry2's fields as a list, made once (setCpuid runs for every vCPU, cold) */
+const CPUID_ENTRY_FIELDS = Object.entries(KvmCpuidEntry2.fields).map(([k, [off, kind]]) => [k as keyof CpuidEntry, off, kind] as const);
+
 export class Vcpu {
   /** the mmap'ed struct kvm_run */
   readonly run: DataView;
@@ -180,10 +183,10 @@ export class Vcpu {
   setCpuid(entries: CpuidEntry[]): void {
     const dv = new DataView(new ArrayBuffer(KvmCpuid2Header.size + entries.length * KvmCpuidEntry2.size));
     dv.setUint32(0, entries.length, true);
-    entries.forEach((e, i) => {
-      const base = KvmCpuid2Header.size + i * KvmCpuidEntry2.size;
-      for (const [k, [off, kind]] of Object.entries(KvmCpuidEntry2.fields)) writeField(dv, base + off, kind, e[k as keyof CpuidEntry]);
-    });
+    for (let i = 0; i < entries.length; i++) {
+      const base = KvmCpuid2Header.size + i * KvmCpuidEntry2.size, e = entries[i]!;
+      for (const [k, off, kind] of CPUID_ENTRY_FIELDS) writeField(dv, base + off, kind, e[k]);
+    }
     ioctlOrThrow(this.fd, 'KVM_SET_CPUID2', IOCTL.SET_CPUID2, dv);
   }
 
