@@ -4,7 +4,10 @@
  * the host address of a JS buffer, a zero-copy ArrayBuffer over a host address range
  * (guest memory, kvm_run), host signal plumbing (catch, record, kick KVM_RUN), and one host thread
  * per vCPU for multi-threaded payloads (it runs KVM_RUN or a blocking host call when told, and
- * reports back). No syscall semantics live here: every decision is in TypeScript.
+ * reports back). No syscall semantics live here: every decision is in TypeScript, with one
+ * narrow exception for speed, the fast path below: the plain case of a few calls the syscall table
+ * marks, with TypeScript's own descriptor table and guest bounds; every other case goes to
+ * TypeScript as before.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -113,6 +116,131 @@ __asm__(
     ".size km_cp_syscall, .-km_cp_syscall\n");
 
 static uint64_t host_pending;
+
+/*
+ * The fast path. A guest syscall exit whose number the table marks (src/syscalls/types.ts,
+ * FAST_KIND) and whose arguments are ordinary is served here, on the thread that ran KVM_RUN, and
+ * the vCPU goes on without a round trip through JavaScript (which costs several microseconds per
+ * exit inline, and two host-thread hand-offs per exit on vCPU threads):
+ *   FAST_FD_BUFFER (read, write, pread64, pwrite64): fd, buffer, length[, offset]. Served when the
+ *     guest fd maps to a plain host fd (not a monitor-served object) in TypeScript's table, the
+ *     length is >= 0 and the buffer lies inside the guest's addressable range; the host kernel then
+ *     answers as for any passthrough call (EFAULT on unmapped guest pages, as host memory mirrors
+ *     guest protection). A result of EINTR or EPIPE means nothing moved: the exit then goes to
+ *     TypeScript, which makes the call again with everything it does around it (signal delivery,
+ *     restart, SIGPIPE).
+ *   FAST_GETPID: the monitor's pid, which is the payload's.
+ * Anything else (other fds, bad pointers, negative lengths, tracing or statistics on) goes to
+ * TypeScript untouched.
+ */
+enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2 };
+#define FAST_MAX_NR 512
+static struct {
+    int32_t enabled;
+    uint8_t kind[FAST_MAX_NR];
+    uint64_t mem_base;      /* host address of guest address 0 */
+    uint64_t mem_limit;     /* guest buffers must end at or below this */
+    uint64_t doorbell_gpa;
+    const int32_t *volatile fds; /* guest fd -> plain host fd, or -1 */
+    volatile int64_t nfds;
+} fast;
+
+/* mailbox words (guest/entry.S: MB_NR, MB_ARG0.., MB_RET) */
+enum { MBW_NR = 0, MBW_ARG0 = 1, MBW_RET = 7 };
+
+/* Serves the exit in `run` when it is a fast one: the result goes to the mailbox and 1 is returned;
+ * 0 leaves the exit for TypeScript. The host call is made with km_cp_syscall on `cancel`, so that a
+ * signal or kick caught just before it blocks is not missed (it returns EINTR instead). */
+static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uint64_t *cancel) {
+    if (!fast.enabled || run->exit_reason != KVM_EXIT_MMIO || run->mmio.phys_addr != fast.doorbell_gpa) return 0;
+    /* kicked: the monitor wants this thread (a signal, exit_group) */
+    if (__atomic_load_n(&run->immediate_exit, __ATOMIC_SEQ_CST)) return 0;
+    uint64_t nr = mb[MBW_NR];
+    if (nr >= FAST_MAX_NR) return 0;
+    long r;
+    switch (fast.kind[nr]) {
+    case FAST_FD_BUFFER: {
+        int32_t g = (int32_t)mb[MBW_ARG0];
+        const int32_t *fds = fast.fds;
+        if (g < 0 || g >= fast.nfds || !fds) return 0;
+        int32_t h = fds[g];
+        uint64_t ptr = mb[MBW_ARG0 + 1];
+        int64_t len = (int64_t)mb[MBW_ARG0 + 2];
+        if (h < 0 || len < 0 || ptr > fast.mem_limit || (uint64_t)len > fast.mem_limit - ptr) return 0;
+        long a0 = h, a1 = (long)(fast.mem_base + ptr), a2 = (long)len, a3 = (long)mb[MBW_ARG0 + 3];
+        r = km_cp_syscall(cancel, (long)nr, a0, a1, a2, a3, 0, 0);
+        if (r == -EINTR || r == -EPIPE) return 0;
+        break;
+    }
+    case FAST_GETPID:
+        r = getpid();
+        break;
+    default:
+        return 0;
+    }
+    mb[MBW_RET] = (uint64_t)r;
+    return 1;
+}
+
+/* fastConfig(enabled, memBase, memLimit, doorbellGpa, kinds: Uint8Array indexed by syscall number) */
+static napi_value js_fast_config(napi_env env, napi_callback_info info) {
+    size_t argc = 5;
+    napi_value argv[5];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    napi_typedarray_type t;
+    size_t len, off;
+    void *data;
+    napi_value ab;
+    CHECK(napi_get_typedarray_info(env, argv[4], &t, &len, &data, &ab, &off));
+    fast.enabled = 0;
+    memset(fast.kind, 0, sizeof fast.kind);
+    memcpy(fast.kind, data, len < FAST_MAX_NR ? len : FAST_MAX_NR);
+    fast.mem_base = (uint64_t)arg_i64(env, argv[1]);
+    fast.mem_limit = (uint64_t)arg_i64(env, argv[2]);
+    fast.doorbell_gpa = (uint64_t)arg_i64(env, argv[3]);
+    napi_value on;
+    bool enabled = false;
+    CHECK(napi_coerce_to_bool(env, argv[0], &on));
+    CHECK(napi_get_value_bool(env, on, &enabled));
+    __atomic_store_n(&fast.enabled, enabled ? 1 : 0, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* fastFds(table: Int32Array): guest fd -> plain host fd or -1. TypeScript keeps every array it ever
+ * passed alive (a vCPU thread may still be reading the previous one). */
+static napi_value js_fast_fds(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    napi_typedarray_type t;
+    size_t len, off;
+    void *data;
+    napi_value ab;
+    CHECK(napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off));
+    if (t != napi_int32_array) { napi_throw_type_error(env, NULL, "fastFds: expected an Int32Array"); return NULL; }
+    /* shrink first, grow last: a reader never indexes past the array it read */
+    if ((int64_t)len < fast.nfds) __atomic_store_n(&fast.nfds, (int64_t)len, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fast.fds, (const int32_t *)data, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fast.nfds, (int64_t)len, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* runFast(vcpuFd, kvmRunAddress, mailboxAddress) -> KVM_RUN's result (0 or -errno): KVM_RUN on the
+ * JS thread, serving fast exits in place until one needs TypeScript */
+static napi_value js_run_fast(napi_env env, napi_callback_info info) {
+    size_t argc = 3;
+    napi_value argv[3];
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    int fd = (int)arg_i64(env, argv[0]);
+    const struct kvm_run *run = (const struct kvm_run *)(uintptr_t)arg_i64(env, argv[1]);
+    uint64_t *mb = (uint64_t *)(uintptr_t)arg_i64(env, argv[2]);
+    long r;
+    do {
+        r = ioctl(fd, KVM_RUN, 0);
+        if (r == -1) { r = -errno; break; }
+    } while (fast_exit(run, mb, &host_pending));
+    return make_i64(env, r);
+}
 
 /* In a signal handler: a thread about to make its cancellable call returns -EINTR instead. */
 static void cancel_pending_call(void *uc) {
@@ -257,7 +385,8 @@ struct slot {
     int64_t args[6];
     int64_t vcpu_fd;
     int64_t run_addr;
-    int64_t pad[4];
+    int64_t mb_addr;    /* host address of the vCPU's mailbox (fast path) */
+    int64_t pad[3];
 };
 _Static_assert(sizeof(struct slot) == 128, "struct slot must match src/host/vcpu-threads.ts");
 
@@ -299,7 +428,10 @@ static void wake_dispatcher(void) {
     if (__atomic_load_n(&h->sleeping, __ATOMIC_SEQ_CST)) futex(&h->seq, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
-static void on_kick(int sig, siginfo_t *si, void *uc) { (void)sig; (void)si; cancel_pending_call(uc); }
+/* set on a vCPU thread by a kick that arrives while it is out of KVM_RUN (its fast calls check it) */
+static __thread uint64_t kicked;
+
+static void on_kick(int sig, siginfo_t *si, void *uc) { (void)sig; (void)si; kicked = 1; cancel_pending_call(uc); }
 
 /*
  * Finishes the guest's doorbell write (an MMIO exit) on this thread, at once: KVM completes a
@@ -336,8 +468,12 @@ static void *slot_main(void *arg) {
         int cmd = s->cmd;
         long r;
         if (cmd == CMD_RUN) {
-            r = ioctl((int)s->vcpu_fd, KVM_RUN, 0);
-            if (r == 0) complete_mmio_exit((int)s->vcpu_fd, (struct kvm_run *)(uintptr_t)s->run_addr);
+            struct kvm_run *run = (struct kvm_run *)(uintptr_t)s->run_addr;
+            uint64_t *mb = (uint64_t *)(uintptr_t)s->mb_addr;
+            kicked = 0; /* a kick from now on also sets immediate_exit, which KVM_RUN honours */
+            do r = ioctl((int)s->vcpu_fd, KVM_RUN, 0);
+            while (r == 0 && mb && fast_exit(run, mb, &kicked));
+            if (r == 0) complete_mmio_exit((int)s->vcpu_fd, run);
         }
         else if (cmd == CMD_SYSCALL) r = syscall(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4], s->args[5]);
         else r = 0;
@@ -599,6 +735,9 @@ static napi_value init(napi_env env, napi_value exports) {
         {"kick", NULL, js_kick, NULL, NULL, NULL, napi_default, NULL},
         {"waitEvents", NULL, js_wait_events, NULL, NULL, NULL, napi_default, NULL},
         {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL},
+        {"fastConfig", NULL, js_fast_config, NULL, NULL, NULL, napi_default, NULL},
+        {"fastFds", NULL, js_fast_fds, NULL, NULL, NULL, napi_default, NULL},
+        {"runFast", NULL, js_run_fast, NULL, NULL, NULL, napi_default, NULL},
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
     return exports;

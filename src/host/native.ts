@@ -39,6 +39,14 @@ export interface NativeAddon {
   /** posix_spawn of a child with every signal default and unblocked; keepFds stay open in it.
    * Returns its pid or -errno. */
   spawn(path: string, argv: readonly string[], envp: readonly string[], keepFds: readonly number[]): number;
+  /** configures the fast path (see km_native.c): guest memory's host base, the end of the guest's
+   * addressable range, the doorbell, and the kind of each syscall number (0: none) */
+  fastConfig(enabled: boolean, memBase: number, memLimit: number, doorbellGpa: number, kinds: Uint8Array): void;
+  /** the fast path's descriptor table: guest fd -> plain host fd, or -1. Every array passed must stay
+   * alive for the life of the process (a vCPU thread may still read the previous one). */
+  fastFds(table: Int32Array): void;
+  /** KVM_RUN on this thread, serving fast exits in place; 0 or -errno as KVM_RUN */
+  runFast(vcpuFd: number, runAddr: number, mailboxAddr: number): number;
 }
 
 // Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs

@@ -8,7 +8,7 @@ const HEADER = { seq: 0, sleeping: 4, tail: 8, ring: 64 } as const;
 const RING_SIZE = 4096;
 const HEADER_SIZE = HEADER.ring + RING_SIZE * 4;
 /** struct slot in km_native.c (128 bytes) */
-const SLOT = { size: 128, state: 0, cmd: 4, hostTid: 8, sleeping: 12, result: 16, nr: 24, args: 32, vcpuFd: 80, runAddr: 88 } as const;
+const SLOT = { size: 128, state: 0, cmd: 4, hostTid: 8, sleeping: 12, result: 16, nr: 24, args: 32, vcpuFd: 80, runAddr: 88, mbAddr: 96 } as const;
 export const CMD = { RUN: 1, SYSCALL: 2, EXIT: 3 } as const;
 export const MAX_SLOTS = RING_SIZE;
 
@@ -32,11 +32,12 @@ export class VcpuThreads {
 
   private base(slot: number): number { return HEADER_SIZE + slot * SLOT.size; }
 
-  /** binds a slot to a vCPU and starts its thread (once) */
-  attach(slot: number, vcpuFd: number, runAddr: number): void {
+  /** binds a slot to a vCPU (and its mailbox, for the fast path) and starts its thread (once) */
+  attach(slot: number, vcpuFd: number, runAddr: number, mailboxAddr: number): void {
     const b = this.base(slot);
     this.dv.setBigInt64(b + SLOT.vcpuFd, BigInt(vcpuFd), true);
     this.dv.setBigInt64(b + SLOT.runAddr, BigInt(runAddr), true);
+    this.dv.setBigInt64(b + SLOT.mbAddr, BigInt(mailboxAddr), true);
     if (this.started.has(slot)) return;
     const r = native.threadStart(slot);
     if (r < 0) throw new Error(`cannot start a host thread for vCPU ${slot} (errno ${-r})`);

@@ -1,7 +1,7 @@
 // The guest's file descriptors. The guest sees only its own descriptors, numbered as a native
 // process would number them (lowest free first); each maps to a host descriptor of the monitor.
 // Host descriptors are always close-on-exec; the guest's own FD_CLOEXEC is kept here.
-import { sys } from '../host/native.js';
+import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import type { Park } from './thread.js';
@@ -30,6 +30,10 @@ export interface FdObject {
 
 export class FdTable {
   private host: Int32Array;
+  /** the native fast path's view: host[g] for plain descriptors, -1 for none and for monitor objects */
+  private direct: Int32Array;
+  /** every `direct` the native side was given (a vCPU thread may still read an old one) */
+  private readonly retired: Int32Array[] = [];
   private cloexec: Uint8Array;
   private readonly objs: (FdObject | undefined)[] = [];
   /** RLIMIT_NOFILE as the guest sees it */
@@ -38,12 +42,15 @@ export class FdTable {
   constructor(limit = 1024) {
     this.limit = limit;
     this.host = new Int32Array(64).fill(-1);
+    this.direct = new Int32Array(64).fill(-1);
     this.cloexec = new Uint8Array(64);
+    native.fastFds(this.direct);
   }
 
   /** Replaces the table with [guest fd, host fd, close-on-exec] entries (a forked child's). */
   restore(entries: readonly (readonly [number, number, boolean])[]): void {
     this.host.fill(-1);
+    this.direct.fill(-1);
     this.cloexec.fill(0);
     this.objs.length = 0;
     for (const [g, h, c] of entries) this.set(g, h, c);
@@ -64,7 +71,9 @@ export class FdTable {
     let size = this.host.length;
     while (size < n) size *= 2;
     const h = new Int32Array(size).fill(-1); h.set(this.host); this.host = h;
+    const d = new Int32Array(size).fill(-1); d.set(this.direct); this.retired.push(this.direct); this.direct = d;
     const c = new Uint8Array(size); c.set(this.cloexec); this.cloexec = c;
+    native.fastFds(this.direct);
   }
 
   /** host fd behind guest fd g, or -1 */
@@ -82,6 +91,7 @@ export class FdTable {
   private set(g: number, hostFd: number, cloexec: boolean, obj?: FdObject): void {
     this.grow(g + 1);
     this.host[g] = hostFd;
+    this.direct[g] = obj ? -1 : hostFd;
     this.cloexec[g] = cloexec ? 1 : 0;
     this.objs[g] = obj;
     if (obj) obj.refs++;
@@ -120,6 +130,7 @@ export class FdTable {
     const h = this.get(g);
     if (h < 0) return -E.EBADF;
     this.host[g] = -1;
+    this.direct[g] = -1;
     this.cloexec[g] = 0;
     this.drop(g);
     const r = sys(SYS.close, h);

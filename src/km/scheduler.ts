@@ -10,10 +10,10 @@ import { sys, native } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { SIG } from '../host/signals.js';
 import { CAP, EXIT, EXIT_NAMES, KvmRun } from '../kvm/abi.js';
-import { DOORBELL_GPA, MAX_VCPUS } from '../vm/layout.js';
+import { DOORBELL_GPA, MAX_VCPUS, MONITOR_BASE } from '../vm/layout.js';
 import type { VcpuHandle } from '../vm/machine.js';
 import { MAX_SLOTS, VcpuThreads } from '../host/vcpu-threads.js';
-import { DISPATCH } from '../syscalls/table.js';
+import { DISPATCH, fastKinds } from '../syscalls/table.js';
 import { formatCall, formatResult } from '../syscalls/trace.js';
 import type { Process } from './process.js';
 import { PayloadExit, PayloadKilled, MonitorError, ThreadExit } from './exit.js';
@@ -68,6 +68,10 @@ export class Scheduler {
     this.excHaltEnd = p.machine.excHaltVa + 1;
     const kvmMax = p.machine.kvm.checkExtension(CAP.MAX_VCPUS) || p.machine.kvm.checkExtension(CAP.NR_VCPUS) || 1;
     this.maxThreads = Math.min(p.opts.maxThreads || Infinity, kvmMax, MAX_VCPUS, MAX_SLOTS);
+    // the native fast path serves plain reads, writes and getpid without this monitor; tracing and
+    // statistics see every call, so they turn it off (as does KM_NO_FAST=1, for comparisons)
+    const fast = !p.opts.trace && !p.opts.stats && process.env.KM_NO_FAST !== '1';
+    native.fastConfig(fast, p.mem.base, MONITOR_BASE, DOORBELL_GPA, fastKinds());
   }
 
   /** the first thread: the payload's entry, on vCPU 0 */
@@ -96,7 +100,7 @@ export class Scheduler {
     const { vcpu } = t.h;
     native.setKickAddress(vcpu.runAddr + KvmRun.fields.immediate_exit[0]);
     for (;;) {
-      let s = this.onExit(t, vcpu.runOnce());
+      let s = this.onExit(t, vcpu.runFast(t.h.mbHost));
       while (s === Step.HOST) {
         const c = t.call!;
         s = this.hostDone(t, native.blockingSyscall(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]));
@@ -113,7 +117,7 @@ export class Scheduler {
   private dispatch(first: Thread, step: Step): never {
     this.threaded = true;
     const vt = this.vt = VcpuThreads.shared(this.maxThreads);
-    for (const t of this.p.threads.values()) vt.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr);
+    for (const t of this.p.threads.values()) vt.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr, t.h.mbHost);
     this.apply(first, step);
     for (const t of [...this.p.threads.values()]) if (t.state === 'ready') this.apply(t, Step.RUN);
     for (;;) {
@@ -177,7 +181,7 @@ export class Scheduler {
     this.bySlot[h.id] = t;
     t.state = 'ready';
     if (this.threaded) {
-      this.vt!.attach(h.id, h.vcpu.fd, h.vcpu.runAddr);
+      this.vt!.attach(h.id, h.vcpu.fd, h.vcpu.runAddr, h.mbHost);
       this.apply(t, Step.RUN);
     } else {
       this.wantThreaded = true;

@@ -122,6 +122,12 @@ export class Vcpu {
     return sys(SYS.ioctl, this.fd, IOCTL.RUN, 0);
   }
 
+  /** KVM_RUN until an exit the native fast path does not serve (see km_native.c) */
+  runFast(mailboxAddr: number): number {
+    this.exitCompleted = false;
+    return native.runFast(this.fd, this.runAddr, mailboxAddr);
+  }
+
   /** The vCPU's own host thread ran it and already completed the exit (see km_native.c). */
   markExitCompleted(): void { this.exitCompleted = true; }
 

@@ -25,8 +25,9 @@ function rw(nr: number) {
     // a descriptor served by the monitor (signalfd): its own read, no other transfer
     const obj = p.fds.object(int(a[0]!));
     if (obj) return nr === SYS.read && obj.read ? obj.read([{ ptr: a[1]!, len: a[2]! }]) : objectMisc(nr);
+    // a length past SSIZE_MAX (negative here) is a buffer no process can have: EFAULT, as Linux
+    // checks the buffer before the length
     const len = a[2]!;
-    if (len < 0) return EINVAL;
     const buf = p.hostPtr(a[1]!, len);
     if (buf < 0) return EFAULT;
     // pipes, terminals and sockets may block: the call runs on the thread's own host thread
@@ -257,10 +258,10 @@ const P = 'passthrough' as const;
 const chdir = atPath(SYS.chdir, false);
 
 export const fsSyscalls: SyscallDef[] = [
-  { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read), notes: 'on the calling thread\'s host thread; a signalfd is read from the monitor\'s pending signals' },
-  { name: 'write', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.write) },
-  { name: 'pread64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pread64) },
-  { name: 'pwrite64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pwrite64) },
+  { name: 'read', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.read), fast: 'fdBuffer', notes: 'on the calling thread\'s host thread; a signalfd is read from the monitor\'s pending signals' },
+  { name: 'write', status: P, args: ['fd', 'ptr', 'size'], handler: rw(SYS.write), fast: 'fdBuffer' },
+  { name: 'pread64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pread64), fast: 'fdBuffer' },
+  { name: 'pwrite64', status: P, args: ['fd', 'ptr', 'size', 'off'], handler: rw(SYS.pwrite64), fast: 'fdBuffer' },
   { name: 'readv', status: P, args: ['fd', 'ptr', 'int'], handler: rwv(SYS.readv) },
   { name: 'writev', status: P, args: ['fd', 'ptr', 'int'], handler: rwv(SYS.writev) },
   { name: 'preadv', status: P, args: ['fd', 'ptr', 'int', 'off', 'off'], handler: rwv(SYS.preadv) },

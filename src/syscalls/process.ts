@@ -112,7 +112,7 @@ function prctl(p: Process, op: number, a2: number): number {
 const P = 'passthrough' as const;
 export const processSyscalls: SyscallDef[] = [
   { name: 'exit_group', status: 'emulated', args: ['int'], handler: (_p, a) => { throw new PayloadExit(int(a[0]!) & 0xff); } },
-  { name: 'getpid', status: 'emulated', args: [], handler: (p) => p.pid, notes: "the monitor's host pid" },
+  { name: 'getpid', status: 'emulated', args: [], handler: (p) => p.pid, fast: 'getpid', notes: "the monitor's host pid" },
   { name: 'gettid', status: 'emulated', args: [], handler: (p) => p.tid },
   { name: 'getppid', status: P, args: [], handler: () => sys(SYS.getppid) },
   { name: 'getuid', status: P, args: [], handler: () => sys(SYS.getuid) },

@@ -1,7 +1,7 @@
 // The syscall table: the single source of truth for what the monitor does with each Linux system
 // call. It drives dispatch, trace names and the generated compatibility document.
 import { SYS, type SyscallName } from '../host/sysno.js';
-import type { SyscallDef } from './types.js';
+import { FAST_KIND, type SyscallDef } from './types.js';
 import { fsSyscalls } from './fs.js';
 import { pollSyscalls } from './poll.js';
 import { timeSyscalls } from './time.js';
@@ -38,7 +38,7 @@ export interface TableEntry extends SyscallDef { nr: number; family: string }
 
 /** every entry has the same shape (the dispatcher reads them on every exit) */
 const entry = (d: SyscallDef, nr: number, family: string): TableEntry => ({
-  name: d.name, status: d.status, args: d.args, handler: d.handler, ret: d.ret, sigpipe: d.sigpipe, notes: d.notes, nr, family,
+  name: d.name, status: d.status, args: d.args, handler: d.handler, ret: d.ret, sigpipe: d.sigpipe, notes: d.notes, fast: d.fast, nr, family,
 });
 
 /** Indexed by syscall number (no sorting, no closures: this runs at every start, cold). */
@@ -61,3 +61,10 @@ export const DISPATCH: readonly (TableEntry | undefined)[] = build();
 
 /** every syscall km knows by name, in number order */
 export const TABLE: readonly TableEntry[] = DISPATCH.filter((e): e is TableEntry => e !== undefined);
+
+/** the fast path's kinds by syscall number (native/km_native.c), from the table's `fast` marks */
+export function fastKinds(): Uint8Array {
+  const k = new Uint8Array(DISPATCH.length);
+  for (const e of TABLE) if (e.fast) k[e.nr] = FAST_KIND[e.fast];
+  return k;
+}

@@ -28,7 +28,16 @@ export interface SyscallDef {
    * for MSG_NOSIGNAL and for calls that do not write */
   sigpipe?: (a: Args) => boolean;
   notes?: string;
+  /** served by the native fast path (native/km_native.c) in its plain case, without a round trip
+   * through the monitor: the handler still defines the call and serves every other case */
+  fast?: FastKind;
 }
+
+/** fast-path kinds; the numbers are km_native.c's FAST_* */
+export const FAST_KIND = { fdBuffer: 1, getpid: 2 } as const;
+/** fdBuffer: (fd, buffer, length[, offset]) on a plain host fd with the buffer inside guest memory,
+ * made as the handler would make it; getpid: the monitor's pid */
+export type FastKind = keyof typeof FAST_KIND;
 
 /** lower 32 bits as a signed int, as the kernel reads `int` arguments */
 export const int = (x: number): number => x | 0;

@@ -39,6 +39,8 @@ export interface VcpuHandle {
   mailbox: number;
   /** zero-copy view of the mailbox page */
   mb: DataView;
+  /** host address of the mailbox (the native fast path writes results there) */
+  mbHost: number;
   mb32: Uint32Array;
 }
 
@@ -127,6 +129,7 @@ export class Machine {
     const mbView = mem.viewOf(mailbox, PAGE_SIZE)!;
     const h: VcpuHandle = {
       vcpu, id, mailbox,
+      mbHost: mem.base + mailbox,
       mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
     };

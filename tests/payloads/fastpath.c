@@ -1,0 +1,102 @@
+/* The calls km's native fast path serves (read, write, pread64, pwrite64, getpid) at the edges of
+ * that path: the plain case, and every case it must leave to the monitor (bad descriptors, bad
+ * pointers, huge lengths, EINTR with and without SA_RESTART, EPIPE with SIGPIPE ignored and then
+ * fatal, a thread blocked in read that another thread interrupts). The test runs it natively, under
+ * km, and under km with the fast path off, and wants the same output and the same end. */
+// build-flags: -pthread
+#include "common.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) {
+  if (r < 0) printf("%s: -1 %s\n", what, errname(errno));
+  else printf("%s: %ld\n", what, r);
+}
+
+static int pipe_w = -1;
+static volatile sig_atomic_t caught;
+static void on_alarm(int sig) { (void)sig; caught++; }
+static void on_alarm_feed(int sig) { (void)sig; caught++; if (write(pipe_w, "fed", 3) != 3) _exit(9); }
+
+static void handle(int sig, void (*fn)(int), int flags) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = fn;
+  sa.sa_flags = flags;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+static void *blocked_reader(void *arg) {
+  int fd = *(int *)arg;
+  char c;
+  long r = read(fd, &c, 1);
+  show("thread read interrupted", r);
+  return NULL;
+}
+
+int main(void) {
+  char buf[64];
+  long pg = sysconf(_SC_PAGESIZE);
+
+  /* the plain case: file round trip, positioned calls, many small calls in a row */
+  int fd = open("data", O_CREAT | O_RDWR | O_TRUNC, 0644);
+  show("write", write(fd, "hello fast path\n", 16));
+  show("pwrite at 6", pwrite(fd, "FAST", 4, 6));
+  show("pread at 0", pread(fd, buf, sizeof buf, 0));
+  printf("content: %.16s", buf);
+  show("lseek", lseek(fd, 0, SEEK_SET));
+  long total = 0;
+  for (int i = 0; i < 1000; i++) total += read(fd, buf, 1) + write(fd, "", 0);
+  printf("1000 one-byte reads: %ld bytes\n", total);
+  show("getpid matches the raw call", getpid() == syscall(SYS_getpid));
+
+  /* what the fast path leaves to the monitor */
+  show("read fd -1", read(-1, buf, 1));
+  show("read fd 1000", read(1000, buf, 1));
+  show("read closed fd", (close(dup(fd)), read(fd + 1, buf, 1)));
+  char *m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(m + pg, (size_t)pg);
+  show("read into an unmapped page", syscall(SYS_read, fd, m + pg, 4));
+  show("pread across into an unmapped page", syscall(SYS_pread64, fd, m + pg - 4, 8, 0));
+  show("write from a non-canonical address", syscall(SYS_write, fd, (void *)0x8000000000000000UL, 4));
+  show("read with a length of -1", syscall(SYS_read, fd, buf, (size_t)-1));
+  show("write with a length of 2^62", syscall(SYS_write, fd, buf, (size_t)1 << 62));
+  mprotect(m, (size_t)pg, PROT_READ);
+  show("read into a read-only page", syscall(SYS_read, fd, m, 4));
+  close(fd);
+
+  /* EINTR: an alarm during a blocked read, without and with SA_RESTART */
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  pipe_w = p[1];
+  handle(SIGALRM, on_alarm, 0);
+  alarm(1);
+  show("read interrupted, no SA_RESTART", read(p[0], buf, sizeof buf));
+  handle(SIGALRM, on_alarm_feed, SA_RESTART);
+  alarm(1);
+  show("read restarted, SA_RESTART", read(p[0], buf, sizeof buf));
+  printf("handlers ran: %d\n", (int)caught);
+
+  /* a thread blocked in read, interrupted by a signal aimed at it */
+  handle(SIGUSR1, on_alarm, 0);
+  pthread_t th;
+  pthread_create(&th, NULL, blocked_reader, &p[0]);
+  usleep(200000);
+  pthread_kill(th, SIGUSR1);
+  pthread_join(th, NULL);
+
+  /* EPIPE: ignored SIGPIPE gives the error; the default action then ends the process */
+  close(p[0]);
+  signal(SIGPIPE, SIG_IGN);
+  show("write to a closed pipe, SIGPIPE ignored", write(p[1], "x", 1));
+  signal(SIGPIPE, SIG_DFL);
+  fflush(stdout);
+  write(p[1], "x", 1);
+  printf("not reached\n");
+  return 0;
+}
