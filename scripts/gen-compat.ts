@@ -18,14 +18,19 @@ export function compatibilityMarkdown(): string {
     'How km serves each x86-64 Linux system call. **passthrough**: forwarded to the host kernel with',
     'descriptors and pointers translated and checked; **emulated**: implemented by the monitor;',
     '**partial**: implemented, with the limits in the notes; **unsupported**: returns ENOSYS (visible',
-    'with `km --trace`).',
+    'with `km --trace`). Calls marked *fast path* are served in their plain case by km\'s native code on',
+    'the thread that ran the vCPU, without a round trip through the monitor\'s JavaScript (a plain',
+    'descriptor, a buffer inside guest memory); every other case goes to the monitor as usual.',
     '',
     `Totals: ${counts.passthrough} passthrough, ${counts.emulated} emulated, ${counts.partial} partial, ${counts.unsupported} unsupported.`,
     '',
     '| nr | name | status | family | notes |',
     '|---:|---|---|---|---|',
   ];
-  for (const e of TABLE) lines.push(`| ${e.nr} | ${e.name} | ${e.status} | ${e.family} | ${(e.notes ?? '').replace(/\|/g, '\\|')} |`);
+  for (const e of TABLE) {
+    const notes = [e.fast ? '*fast path*' : '', e.notes ?? ''].filter(Boolean).join('; ');
+    lines.push(`| ${e.nr} | ${e.name} | ${e.status} | ${e.family} | ${notes.replace(/\|/g, '\\|')} |`);
+  }
   return lines.join('\n') + '\n';
 }
 
