@@ -130,10 +130,15 @@ static uint64_t host_pending;
  *     TypeScript, which makes the call again with everything it does around it (signal delivery,
  *     restart, SIGPIPE).
  *   FAST_GETPID: the monitor's pid, which is the payload's.
+ *   FAST_FUTEX: the host futex of the same memory (guest memory is the monitor's, and the vCPUs are
+ *     its threads), for WAIT and WAIT_BITSET without a timeout or with a relative one (FUTEX_WAIT),
+ *     WAKE, WAKE_BITSET, REQUEUE, CMP_REQUEUE and WAKE_OP, with aligned words inside guest memory;
+ *     what TypeScript's handler would pass the host, without its copy of the timeout. EINTR goes
+ *     to TypeScript as above (nothing was consumed).
  * Anything else (other fds, bad pointers, negative lengths, tracing or statistics on) goes to
  * TypeScript untouched.
  */
-enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2 };
+enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3 };
 #define FAST_MAX_NR 512
 static struct {
     int32_t enabled;
@@ -175,6 +180,37 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
     case FAST_GETPID:
         r = getpid();
         break;
+    case FAST_FUTEX: {
+        uint64_t ua = mb[MBW_ARG0], ts = mb[MBW_ARG0 + 3], ua2 = mb[MBW_ARG0 + 4];
+        int32_t op = (int32_t)mb[MBW_ARG0 + 1], val = (int32_t)mb[MBW_ARG0 + 2], val3 = (int32_t)mb[MBW_ARG0 + 5];
+        int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+        if (ua % 4 || ua > fast.mem_limit - 4) return 0;
+        long a3 = 0, a4 = 0;
+        switch (cmd) {
+        case FUTEX_WAIT:
+            if (op & FUTEX_CLOCK_REALTIME) return 0;
+            /* fall through */
+        case FUTEX_WAIT_BITSET:
+            if (cmd == FUTEX_WAIT_BITSET && (val3 == 0 || ts != 0)) return 0;
+            if (ts != 0) {
+                if (ts > fast.mem_limit - 16) return 0;
+                a3 = (long)(fast.mem_base + ts);
+            }
+            break;
+        case FUTEX_WAKE: case FUTEX_WAKE_BITSET:
+            break;
+        case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: case FUTEX_WAKE_OP:
+            if (ua2 % 4 || ua2 > fast.mem_limit - 4) return 0;
+            a3 = (long)ts; /* a count here (val2), not a pointer */
+            a4 = (long)(fast.mem_base + ua2);
+            break;
+        default:
+            return 0;
+        }
+        r = km_cp_syscall(cancel, SYS_futex, (long)(fast.mem_base + ua), op, val, a3, a4, val3);
+        if (r == -EINTR) return 0;
+        break;
+    }
     default:
         return 0;
     }

@@ -34,9 +34,10 @@ export interface SyscallDef {
 }
 
 /** fast-path kinds; the numbers are km_native.c's FAST_* */
-export const FAST_KIND = { fdBuffer: 1, getpid: 2 } as const;
+export const FAST_KIND = { fdBuffer: 1, getpid: 2, futex: 3 } as const;
 /** fdBuffer: (fd, buffer, length[, offset]) on a plain host fd with the buffer inside guest memory,
- * made as the handler would make it; getpid: the monitor's pid */
+ * made as the handler would make it; getpid: the monitor's pid; futex: the host futex of the same
+ * memory, for the operations and timeouts the handler passes through as they are */
 export type FastKind = keyof typeof FAST_KIND;
 
 /** lower 32 bits as a signed int, as the kernel reads `int` arguments */
