@@ -135,10 +135,14 @@ static uint64_t host_pending;
  *     WAKE, WAKE_BITSET, REQUEUE, CMP_REQUEUE and WAKE_OP, with aligned words inside guest memory;
  *     what TypeScript's handler would pass the host, without its copy of the timeout. EINTR goes
  *     to TypeScript as above (nothing was consumed).
+ *   FAST_EPOLL (epoll_wait, epoll_pwait without a signal mask): a plain host epoll fd, 1..INT_MAX/12
+ *     events in guest memory; EINTR goes to TypeScript (nothing was consumed).
+ *   FAST_YIELD (sched_yield): yields this thread.
  * Anything else (other fds, bad pointers, negative lengths, tracing or statistics on) goes to
  * TypeScript untouched.
  */
-enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3 };
+enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3, FAST_EPOLL = 4, FAST_YIELD = 5 };
+#define EPOLL_EVENT_SIZE 12
 #define FAST_MAX_NR 512
 static struct {
     int32_t enabled;
@@ -180,6 +184,21 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
     case FAST_GETPID:
         r = getpid();
         break;
+    case FAST_YIELD:
+        r = syscall(SYS_sched_yield);
+        break;
+    case FAST_EPOLL: {
+        int32_t g = (int32_t)mb[MBW_ARG0], max = (int32_t)mb[MBW_ARG0 + 2], timeout = (int32_t)mb[MBW_ARG0 + 3];
+        uint64_t ev = mb[MBW_ARG0 + 1];
+        const int32_t *fds = fast.fds;
+        if (nr == SYS_epoll_pwait && mb[MBW_ARG0 + 4] != 0) return 0; /* a temporary signal mask */
+        if (g < 0 || g >= fast.nfds || !fds || fds[g] < 0) return 0;
+        if (max <= 0 || max > 0x7fffffff / EPOLL_EVENT_SIZE) return 0;
+        if (ev > fast.mem_limit || (uint64_t)max * EPOLL_EVENT_SIZE > fast.mem_limit - ev) return 0;
+        r = km_cp_syscall(cancel, SYS_epoll_pwait, fds[g], (long)(fast.mem_base + ev), max, timeout, 0, 8);
+        if (r == -EINTR) return 0;
+        break;
+    }
     case FAST_FUTEX: {
         uint64_t ua = mb[MBW_ARG0], ts = mb[MBW_ARG0 + 3], ua2 = mb[MBW_ARG0 + 4];
         int32_t op = (int32_t)mb[MBW_ARG0 + 1], val = (int32_t)mb[MBW_ARG0 + 2], val3 = (int32_t)mb[MBW_ARG0 + 5];

@@ -168,7 +168,7 @@ export const processSyscalls: SyscallDef[] = [
     const b = p.hostPtr(a[2]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.sched_getaffinity, 0, a[1]!, b);
   }, notes: 'the process, or any of its threads: the CPUs the monitor may use' },
   { name: 'sched_setaffinity', status: 'emulated', args: ['int', 'size', 'ptr'], handler: (p, a) => (isOwnTask(p, int(a[0]!)) ? (p.readBytes(a[2]!, Math.min(a[1]!, 128)) ? 0 : EFAULT) : -E.ESRCH), notes: 'accepted, not applied' },
-  { name: 'sched_yield', status: P, args: [], handler: () => new HostCall(SYS.sched_yield, []),
+  { name: 'sched_yield', status: P, args: [], handler: () => new HostCall(SYS.sched_yield, []), fast: 'yield',
     notes: "on the calling thread's host thread (not the monitor's)" },
   { name: 'getrandom', status: P, args: ['ptr', 'size', 'hex'], handler: (p, a) => { const b = p.hostPtr(a[0]!, a[1]!); return b < 0 ? EFAULT : sys(SYS.getrandom, b, a[1]!, a[2]!); } },
   { name: 'getcpu', status: P, args: ['ptr', 'ptr', 'ptr'], handler: (p, a) => {

@@ -1,4 +1,5 @@
-/* The calls km's native fast path serves (read, write, pread64, pwrite64, getpid) at the edges of
+/* The calls km's native fast path serves (read, write, pread64, pwrite64, getpid, epoll_wait,
+ * epoll_pwait, sched_yield; futex has its own payload) at the edges of
  * that path: the plain case, and every case it must leave to the monitor (bad descriptors, bad
  * pointers, huge lengths, EINTR with and without SA_RESTART, EPIPE with SIGPIPE ignored and then
  * fatal, a thread blocked in read that another thread interrupts). The test runs it natively, under
@@ -7,7 +8,9 @@
 #include "common.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -69,6 +72,26 @@ int main(void) {
   mprotect(m, (size_t)pg, PROT_READ);
   show("read into a read-only page", syscall(SYS_read, fd, m, 4));
   close(fd);
+
+  /* epoll: events, a read-only buffer (EFAULT only when there is an event to copy), bad arguments */
+  int ep = epoll_create1(EPOLL_CLOEXEC), q[2];
+  if (ep < 0 || pipe(q) != 0) return 1;
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x1234567890abcdefULL }, out[4];
+  show("epoll_ctl add", epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev));
+  show("epoll_wait, nothing ready", epoll_wait(ep, out, 4, 0));
+  show("epoll_wait into a read-only page, nothing ready", epoll_wait(ep, (struct epoll_event *)m, 4, 0));
+  show("write to the pipe", write(q[1], "e", 1));
+  long n = epoll_wait(ep, out, 4, 1000);
+  show("epoll_wait, one ready", n);
+  printf("event: %#x data %llx\n", (unsigned)out[0].events, (unsigned long long)out[0].data.u64);
+  show("epoll_pwait without a mask", epoll_pwait(ep, out, 4, 0, NULL));
+  show("epoll_wait into a read-only page, one ready", epoll_wait(ep, (struct epoll_event *)m, 4, 0));
+  show("epoll_wait into an unmapped page", syscall(SYS_epoll_wait, ep, m + pg, 4, 0));
+  show("epoll_wait with maxevents 0", epoll_wait(ep, out, 0, 0));
+  show("epoll_wait on a pipe", epoll_wait(q[0], out, 4, 0));
+  show("epoll_wait on fd -1", epoll_wait(-1, out, 4, 0));
+  show("sched_yield", sched_yield());
+  close(q[0]); close(q[1]); close(ep);
 
   /* EINTR: an alarm during a blocked read, without and with SA_RESTART */
   int p[2];
