@@ -21,12 +21,19 @@
         .set MB_RFLAGS,  72     /* r11 at syscall */
         .set MB_RSP,     80     /* the caller's stack pointer */
         .set MB_STACK,   88     /* top of the landing pad's private stack (set by the monitor) */
+        .set MB_RBX,     96     /* the callee-saved registers: with the arguments above, the */
+        .set MB_RBP,     104    /* caller's whole context, so the monitor can copy it (clone, */
+        .set MB_R12,     112    /* fork, a signal frame) without KVM_GET_REGS */
+        .set MB_R13,     120
+        .set MB_R14,     128
+        .set MB_R15,     136
         .set MB_SIZE,    4096
         .set DOORBELL_OFF, 4096 /* gs-relative doorbell: first byte of the page after the mailbox */
         .set EXC_STUB_STRIDE, 16
 
         .globl MB_NR, MB_ARG0, MB_ARG1, MB_ARG2, MB_ARG3, MB_ARG4, MB_ARG5, MB_RET, MB_RIP
         .globl MB_RFLAGS, MB_RSP, MB_STACK, MB_SIZE, DOORBELL_OFF, EXC_STUB_STRIDE
+        .globl MB_RBX, MB_RBP, MB_R12, MB_R13, MB_R14, MB_R15
         .globl syscall_entry, syscall_return, exc_stubs, exc_halt, sigreturn_trampoline, guest_code_end
 
         .text
@@ -47,6 +54,12 @@ syscall_entry:
         movq    %rcx, %gs:MB_RIP
         movq    %r11, %gs:MB_RFLAGS
         movq    %rsp, %gs:MB_RSP
+        movq    %rbx, %gs:MB_RBX
+        movq    %rbp, %gs:MB_RBP
+        movq    %r12, %gs:MB_R12
+        movq    %r13, %gs:MB_R13
+        movq    %r14, %gs:MB_R14
+        movq    %r15, %gs:MB_R15
         movl    %eax, %gs:DOORBELL_OFF          /* exit to the monitor */
 syscall_return:
         movl    %cs, %ecx

@@ -85,15 +85,16 @@ export function syscallContext(p: Process, h: VcpuHandle, result: number): Regs 
 /** The same context read without completing the exit (the landing pad has not touched the
  * general registers before the doorbell): for copying it, not for replacing it. */
 export function syscallContextRegs(p: Process, h: VcpuHandle, result: number): Regs {
-  const regs: Regs = h.vcpu.getRegs();
+  // all from the mailbox (the landing pad saved every register there; no KVM_GET_REGS): the
+  // arguments are the caller's rdi, rsi, rdx, r10, r8, r9; rcx and r11 are what `syscall` left
   const { mb } = h, at = p.machine.mailboxField;
-  regs.rip = mb.getBigUint64(at.rip, true);
-  regs.rsp = mb.getBigUint64(at.rsp, true);
-  regs.rflags = mb.getBigUint64(at.rflags, true);
-  regs.rcx = regs.rip;
-  regs.r11 = regs.rflags;
-  regs.rax = BigInt.asUintN(64, BigInt(result));
-  return regs;
+  const u = (off: number): bigint => mb.getBigUint64(off, true);
+  const rip = u(at.rip), rflags = u(at.rflags);
+  return {
+    rax: BigInt.asUintN(64, BigInt(result)), rbx: u(at.rbx), rcx: rip, rdx: u(at.args[2]!), rsi: u(at.args[1]!), rdi: u(at.args[0]!),
+    rsp: u(at.rsp), rbp: u(at.rbp), r8: u(at.args[4]!), r9: u(at.args[5]!), r10: u(at.args[3]!), r11: rflags,
+    r12: u(at.r12), r13: u(at.r13), r14: u(at.r14), r15: u(at.r15), rip, rflags,
+  };
 }
 
 export function inGuestCode(rip: bigint): boolean { return rip >= BigInt(CODE_VA) && rip < BigInt(CODE_VA + CODE_SIZE); }

@@ -44,6 +44,11 @@ export interface VcpuHandle {
   mb32: Uint32Array;
 }
 
+export interface MailboxFields {
+  rip: number; rsp: number; rflags: number; args: number[];
+  rbx: number; rbp: number; r12: number; r13: number; r14: number; r15: number;
+}
+
 export class Machine {
   readonly kvm: Kvm;
   readonly vm: Vm;
@@ -70,11 +75,16 @@ export class Machine {
     this.vclock = new VClock(this.mem.viewOf(VCLOCK_VA, PAGE_SIZE)!);
   }
 
-  /** offsets in a vCPU mailbox of the caller's context the landing pad saves (guest/entry.S) */
-  get mailboxField(): { rip: number; rsp: number; rflags: number } {
-    return this.mbFields ??= { rip: this.sym('MB_RIP'), rsp: this.sym('MB_RSP'), rflags: this.sym('MB_RFLAGS') };
+  /** offsets in a vCPU mailbox of the caller's context the landing pad saves (guest/entry.S): with
+   * the six arguments, every general register of the caller */
+  get mailboxField(): MailboxFields {
+    return this.mbFields ??= {
+      rip: this.sym('MB_RIP'), rsp: this.sym('MB_RSP'), rflags: this.sym('MB_RFLAGS'),
+      args: [0, 1, 2, 3, 4, 5].map((i) => this.sym(`MB_ARG${i}`)),
+      rbx: this.sym('MB_RBX'), rbp: this.sym('MB_RBP'), r12: this.sym('MB_R12'), r13: this.sym('MB_R13'), r14: this.sym('MB_R14'), r15: this.sym('MB_R15'),
+    };
   }
-  private mbFields: { rip: number; rsp: number; rflags: number } | undefined;
+  private mbFields: MailboxFields | undefined;
 
   sym(name: string): number {
     const v = this.image.sym[name];
