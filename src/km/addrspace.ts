@@ -137,6 +137,9 @@ export class AddressSpace {
     this.splitAt(start);
     this.splitAt(end);
     const fds = new Set<number>();
+    // adjacent mappings go back to the host in one call (each host mapping change over guest
+    // memory costs tens of microseconds on PVM: a thread's stack and its guard page are two)
+    let runStart = -1, runEnd = -1;
     let i = this.firstAbove(start);
     while (i < this.vmas.length && this.vmas[i]!.start < end) {
       const v = this.vmas[i]!;
@@ -144,10 +147,14 @@ export class AddressSpace {
         this.committed -= v.end - v.start;
         this.pt.unmap(v.start, v.end - v.start);
       }
-      if (release) this.mem.release(v.start, v.end - v.start);
+      if (release) {
+        if (v.start !== runEnd) { if (runStart >= 0) this.mem.release(runStart, runEnd - runStart); runStart = v.start; }
+        runEnd = v.end;
+      }
       if (v.hostFd >= 0) fds.add(v.hostFd);
       this.vmas.splice(i, 1);
     }
+    if (runStart >= 0) this.mem.release(runStart, runEnd - runStart);
     for (const fd of fds) if (!this.vmas.some((v) => v.hostFd === fd)) sys(SYS.close, fd);
   }
 
@@ -289,7 +296,11 @@ export class AddressSpace {
     const backed = !anon || shared;
     const backing = !anon ? sys(SYS.fcntl, hostFd, F_DUPFD_CLOEXEC, 0) : shared ? sharedAnonFd(size) : -1;
     if (backed && isErr(backing)) return backing;
-    const r = backing < 0 ? this.mem.mapAnon(start, size, prot, false) : this.mem.mapFile(start, size, prot, shared, backing, anon ? 0 : offset);
+    // a range with no mapping is already inaccessible fresh host memory (the reservation, or what
+    // release left): an inaccessible private mapping there needs no host call
+    const r = backing >= 0 ? this.mem.mapFile(start, size, prot, shared, backing, anon ? 0 : offset)
+      : prot === PROT.NONE && !(fixed && this.overlaps(start, end)) ? this.mem.reserveAnon(start, size)
+        : this.mem.mapAnon(start, size, prot, false);
     if (isErr(r)) { if (backing >= 0) sys(SYS.close, backing); return r; }
     if (fixed) this.removeRange(start, end, false);
     this.addVma({ start, end, prot: prot & PROT_MASK, shared, hostFd: backing, offset: anon ? 0 : offset, name, file: anon ? undefined : file });

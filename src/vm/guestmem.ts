@@ -64,6 +64,13 @@ export class GuestMemory {
     return 0;
   }
 
+  /** [gpa, gpa+len) is a hole (reserved, inaccessible, without pages) that becomes an inaccessible
+   * private mapping: nothing changes on the host but the huge-page hint, for when it is opened up. */
+  reserveAnon(gpa: number, len: number): number {
+    if (gpa % LARGE_PAGE === 0 && len % LARGE_PAGE === 0) sys(SYS.madvise, this.base + gpa, len, MADV.HUGEPAGE);
+    return 0;
+  }
+
   /** Maps a host file over [gpa, gpa+len). */
   mapFile(gpa: number, len: number, prot: number, shared: boolean, hostFd: number, offset: number): number {
     const flags = MAP.FIXED | (shared ? MAP.SHARED : MAP.PRIVATE);
