@@ -27,13 +27,15 @@
         .set MB_R13,     120
         .set MB_R14,     128
         .set MB_R15,     136
+        .set MB_SIGBLOCKED, 144 /* the thread's signal mask and its own pending signals, kept by */
+        .set MB_SIGPENDING, 152 /* the monitor for the native fast path (not touched here) */
         .set MB_SIZE,    4096
         .set DOORBELL_OFF, 4096 /* gs-relative doorbell: first byte of the page after the mailbox */
         .set EXC_STUB_STRIDE, 16
 
         .globl MB_NR, MB_ARG0, MB_ARG1, MB_ARG2, MB_ARG3, MB_ARG4, MB_ARG5, MB_RET, MB_RIP
         .globl MB_RFLAGS, MB_RSP, MB_STACK, MB_SIZE, DOORBELL_OFF, EXC_STUB_STRIDE
-        .globl MB_RBX, MB_RBP, MB_R12, MB_R13, MB_R14, MB_R15
+        .globl MB_RBX, MB_RBP, MB_R12, MB_R13, MB_R14, MB_R15, MB_SIGBLOCKED, MB_SIGPENDING
         .globl syscall_entry, syscall_return, exc_stubs, exc_halt, sigreturn_trampoline, guest_code_end
 
         .text

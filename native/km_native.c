@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -138,10 +139,18 @@ static uint64_t host_pending;
  *   FAST_EPOLL (epoll_wait, epoll_pwait without a signal mask): a plain host epoll fd, 1..INT_MAX/12
  *     events in guest memory; EINTR goes to TypeScript (nothing was consumed).
  *   FAST_YIELD (sched_yield): yields this thread.
+ *   FAST_SIGMASK (rt_sigprocmask): while no signal is pending for the thread (its mailbox word) or
+ *     the process (fast.proc_pending), TypeScript's mask in the mailbox is changed here. The sets
+ *     are copied with process_vm_readv/writev on this process, which fail instead of faulting; a
+ *     fault goes to TypeScript, before anything changed. The new mask is stored, then the pending
+ *     words are read again: a signal posted meanwhile puts the old mask back and goes to
+ *     TypeScript (which stores pending, then reads masks, in the same order).
  * Anything else (other fds, bad pointers, negative lengths, tracing or statistics on) goes to
  * TypeScript untouched.
  */
-enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3, FAST_EPOLL = 4, FAST_YIELD = 5 };
+enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3, FAST_EPOLL = 4, FAST_YIELD = 5, FAST_SIGMASK = 6 };
+#define SIGSET_SIZE 8
+#define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
 #define EPOLL_EVENT_SIZE 12
 #define FAST_MAX_NR 512
 static struct {
@@ -152,10 +161,24 @@ static struct {
     uint64_t doorbell_gpa;
     const int32_t *volatile fds; /* guest fd -> plain host fd, or -1 */
     volatile int64_t nfds;
+    uint64_t *volatile proc_pending; /* process-directed pending signals (TypeScript's word) */
 } fast;
 
-/* mailbox words (guest/entry.S: MB_NR, MB_ARG0.., MB_RET) */
-enum { MBW_NR = 0, MBW_ARG0 = 1, MBW_RET = 7 };
+/* mailbox words (guest/entry.S: MB_NR, MB_ARG0.., MB_RET, MB_SIGBLOCKED, MB_SIGPENDING) */
+enum { MBW_NR = 0, MBW_ARG0 = 1, MBW_RET = 7, MBW_SIGBLOCKED = 18, MBW_SIGPENDING = 19 };
+
+/* copies between this process's memory and guest memory without faulting (0 or -EFAULT) */
+static int guest_copy(void *local, uint64_t guest, size_t len, int to_guest) {
+    if (guest > fast.mem_limit || len > fast.mem_limit - guest) return -EFAULT;
+    struct iovec l = { local, len }, g = { (void *)(uintptr_t)(fast.mem_base + guest), len };
+    long r = syscall(to_guest ? SYS_process_vm_writev : SYS_process_vm_readv, getpid(), &l, 1, &g, 1, 0);
+    return r == (long)len ? 0 : -EFAULT;
+}
+
+static uint64_t signals_pending(const uint64_t *mb) {
+    uint64_t *proc = fast.proc_pending;
+    return __atomic_load_n(&mb[MBW_SIGPENDING], __ATOMIC_SEQ_CST) | (proc ? __atomic_load_n(proc, __ATOMIC_SEQ_CST) : ~0ull);
+}
 
 /* Serves the exit in `run` when it is a fast one: the result goes to the mailbox and 1 is returned;
  * 0 leaves the exit for TypeScript. The host call is made with km_cp_syscall on `cancel`, so that a
@@ -164,6 +187,9 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
     if (!fast.enabled || run->exit_reason != KVM_EXIT_MMIO || run->mmio.phys_addr != fast.doorbell_gpa) return 0;
     /* kicked: the monitor wants this thread (a signal, exit_group) */
     if (__atomic_load_n(&run->immediate_exit, __ATOMIC_SEQ_CST)) return 0;
+    /* a signal the thread may take is pending (the monitor delivers it as this syscall ends, or
+     * interrupts a blocking one before it starts) */
+    if (signals_pending(mb) & ~__atomic_load_n(&mb[MBW_SIGBLOCKED], __ATOMIC_SEQ_CST)) return 0;
     uint64_t nr = mb[MBW_NR];
     if (nr >= FAST_MAX_NR) return 0;
     long r;
@@ -187,6 +213,23 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
     case FAST_YIELD:
         r = syscall(SYS_sched_yield);
         break;
+    case FAST_SIGMASK: {
+        int32_t how = (int32_t)mb[MBW_ARG0];
+        uint64_t set = mb[MBW_ARG0 + 1], oset = mb[MBW_ARG0 + 2], v = 0;
+        if (mb[MBW_ARG0 + 3] != SIGSET_SIZE || signals_pending(mb)) return 0;
+        uint64_t old = __atomic_load_n(&mb[MBW_SIGBLOCKED], __ATOMIC_SEQ_CST), next = old;
+        if (set) {
+            if (how < 0 || how > 2 || guest_copy(&v, set, SIGSET_SIZE, 0)) return 0;
+            next = (how == 0 ? old | v : how == 1 ? old & ~v : v) & ~UNBLOCKABLE;
+        }
+        if (oset && guest_copy(&old, oset, SIGSET_SIZE, 1)) return 0;
+        if (set) {
+            __atomic_store_n(&mb[MBW_SIGBLOCKED], next, __ATOMIC_SEQ_CST);
+            if (signals_pending(mb)) { __atomic_store_n(&mb[MBW_SIGBLOCKED], old, __ATOMIC_SEQ_CST); return 0; }
+        }
+        r = 0;
+        break;
+    }
     case FAST_EPOLL: {
         int32_t g = (int32_t)mb[MBW_ARG0], max = (int32_t)mb[MBW_ARG0 + 2], timeout = (int32_t)mb[MBW_ARG0 + 3];
         uint64_t ev = mb[MBW_ARG0 + 1];
@@ -277,6 +320,21 @@ static napi_value js_fast_fds(napi_env env, napi_callback_info info) {
     if ((int64_t)len < fast.nfds) __atomic_store_n(&fast.nfds, (int64_t)len, __ATOMIC_SEQ_CST);
     __atomic_store_n(&fast.fds, (const int32_t *)data, __ATOMIC_SEQ_CST);
     __atomic_store_n(&fast.nfds, (int64_t)len, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* fastSignals(word: BigUint64Array): the process-directed pending mask (TypeScript keeps it alive) */
+static napi_value js_fast_signals(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value v;
+    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
+    napi_typedarray_type t;
+    size_t len, off;
+    void *data;
+    napi_value ab;
+    CHECK(napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off));
+    if (t != napi_biguint64_array || len < 1) { napi_throw_type_error(env, NULL, "fastSignals: expected a BigUint64Array"); return NULL; }
+    __atomic_store_n(&fast.proc_pending, (uint64_t *)data, __ATOMIC_SEQ_CST);
     return NULL;
 }
 
@@ -792,6 +850,7 @@ static napi_value init(napi_env env, napi_value exports) {
         {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL},
         {"fastConfig", NULL, js_fast_config, NULL, NULL, NULL, napi_default, NULL},
         {"fastFds", NULL, js_fast_fds, NULL, NULL, NULL, napi_default, NULL},
+        {"fastSignals", NULL, js_fast_signals, NULL, NULL, NULL, napi_default, NULL},
         {"runFast", NULL, js_run_fast, NULL, NULL, NULL, napi_default, NULL},
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));

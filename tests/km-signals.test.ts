@@ -102,3 +102,29 @@ for (const variant of VARIANTS) {
     }
   }
 }
+
+// Many signals in a row, each sent while the payload is on its way back into read(): one that
+// arrives between the syscall exit and the host call must interrupt it, not wait behind it (the
+// native fast path once blocked in read with a deliverable signal pending: a hang after ~30).
+const ROUNDS = 240;
+for (const variant of VARIANTS) {
+  for (const threads of [false, true]) {
+    const tag = threads ? ' threads' : '';
+    test(`waiter handle${tag}: ${ROUNDS} signals in a row each reach the handler [${variant}] km`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      if (!requireKvm(t)) return;
+      const exe = buildPayload('waiter', variant);
+      const km = await runInteractive('km', exe, { args: ['handle', ...(threads ? ['threads'] : [])], stepMs: 20_000 }, async (s) => {
+        await s.waitFor('ready\n');
+        for (let i = 0; i < ROUNDS; i++) {
+          const sig = SIGNALS[i % SIGNALS.length]!;
+          const from = s.stdout.length;
+          s.signal(sig);
+          await s.waitFor(`got ${sig}${threads ? ' in a worker' : ''}\n`, from);
+        }
+        s.endInput();
+      });
+      assert.equal(outcomeOf(km), 'exit status 0', km.stderr);
+      assert.equal(km.stdout.split('\n').filter((l) => l.startsWith('got ')).length, ROUNDS);
+    });
+  }
+}

@@ -45,6 +45,8 @@ export interface NativeAddon {
   /** the fast path's descriptor table: guest fd -> plain host fd, or -1. Every array passed must stay
    * alive for the life of the process (a vCPU thread may still read the previous one). */
   fastFds(table: Int32Array): void;
+  /** the process-directed pending-signal mask the fast path checks (one word, kept alive) */
+  fastSignals(shared: BigUint64Array): void;
   /** KVM_RUN on this thread, serving fast exits in place; 0 or -errno as KVM_RUN */
   runFast(vcpuFd: number, runAddr: number, mailboxAddr: number): number;
 }

@@ -27,6 +27,8 @@ export function endForExec(p: Process, t: Thread = p.cur): ExecCarry {
   p.procSignals.actions.forEach((a, sig) => { if (sig > 0 && a.handler === SIG_IGN) ignored.push(sig); });
   p.fds.closeOnExec();
   p.as.closeBackings();
+  // the threads' signal state lives in the mailboxes, which go away with the VM
+  for (const th of p.threads.values()) th.sig.unbind();
   p.machine.close();
   return { fds: p.fds, rlimits: p.rlimits, ignored, blocked: t.sig.blocked, pending };
 }

@@ -73,6 +73,7 @@ export class Process {
     this.lastTid = this.pid;
     this.comm = Buffer.from(exePath.slice(exePath.lastIndexOf('/') + 1)).subarray(0, 15).toString('latin1');
     this.scratchAddr = native.addressOf(this.scratch);
+    this.procSignals.publish();
     this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);
     if (!inherit) this.fds.adoptStdio();
   }

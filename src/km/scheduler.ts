@@ -164,7 +164,7 @@ export class Scheduler {
 
   // ---- threads ----
 
-  /** Starts a new thread with the given user context (clone). */
+  /** Makes a new thread with the given user context (clone); start() lets it run. */
   spawn(tid: number, regs: RegsInput, xsave: Uint8Array, fsBase: number, parent: Thread): Thread {
     const p = this.p;
     let h = this.idle.pop();
@@ -180,13 +180,18 @@ export class Scheduler {
     this.maxLive = Math.max(this.maxLive, p.threads.size);
     this.bySlot[h.id] = t;
     t.state = 'ready';
+    return t;
+  }
+
+  /** Lets a thread made by spawn() run: on its own host thread at once, or when the monitor turns
+   * threaded (this thread is still the only one running until the current syscall ends). */
+  start(t: Thread): void {
     if (this.threaded) {
-      this.vt!.attach(h.id, h.vcpu.fd, h.vcpu.runAddr, h.mbHost);
+      this.vt!.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr, t.h.mbHost);
       this.apply(t, Step.RUN);
     } else {
       this.wantThreaded = true;
     }
-    return t;
   }
 
   /**

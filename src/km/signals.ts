@@ -4,7 +4,7 @@
 // is between instructions: default actions as on Linux (terminate, core, ignore, stop), handlers on
 // a Linux signal frame.
 import { NSIG, SIG } from '../host/signals.js';
-import { sys } from '../host/native.js';
+import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { PayloadKilled } from './exit.js';
 
@@ -70,12 +70,17 @@ export function firstSignal(ready: bigint): number {
 
 export class ProcessSignals {
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
-  readonly shared = new PendingSet(() => this.changed());
+  /** the process-directed pending mask as the native fast path reads it (see ThreadSignals) */
+  private readonly sharedWord = new BigUint64Array(1);
+  readonly shared = new PendingSet(() => { Atomics.store(this.sharedWord, 0, this.shared.mask); this.changed(); });
   readonly threads = new Set<ThreadSignals>();
   /** told whenever any pending set (process or thread) changes; null: nobody listens */
   watcher: (() => void) | null = null;
 
   changed(): void { this.watcher?.(); }
+
+  /** makes this the process whose pending signals the native fast path checks */
+  publish(): void { native.fastSignals(this.sharedWord); }
 
   ignored(sig: number): boolean {
     const h = this.actions[sig]!.handler;
@@ -105,10 +110,24 @@ export class ProcessSignals {
 }
 
 export class ThreadSignals {
-  blocked = 0n;
+  /**
+   * The mask and this thread's own pending signals live in its vCPU's mailbox once bound: the
+   * native fast path serves rt_sigprocmask when nothing is pending (native/km_native.c). Both
+   * sides store, then load the other's word (Atomics: sequentially consistent), so a signal posted
+   * while the mask changes is seen by one of them.
+   */
+  private words: BigUint64Array<ArrayBufferLike> = new BigUint64Array(2);
+  get blocked(): bigint { return Atomics.load(this.words, 0); }
+  set blocked(v: bigint) { Atomics.store(this.words, 0, BigInt.asUintN(64, v)); }
+  /** moves the state into the mailbox words of the vCPU this thread runs on */
+  bind(words: BigUint64Array): void {
+    Atomics.store(words, 0, this.blocked);
+    Atomics.store(words, 1, this.own.mask);
+    this.words = words;
+  }
   /** the mask to restore after the handler of a signal that ended sigsuspend/ppoll/pselect6 */
   savedMask: bigint | null = null;
-  readonly own = new PendingSet(() => this.proc.changed());
+  readonly own: PendingSet = new PendingSet(() => { Atomics.store(this.words, 1, this.own.mask); this.proc.changed(); });
   altstack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
 
   constructor(readonly proc: ProcessSignals) { proc.threads.add(this); }
@@ -141,5 +160,14 @@ export class ThreadSignals {
 
   discardIgnored(sig: number): void { this.proc.discardIgnored(sig); }
   defaultAction(sig: number): void { this.proc.defaultAction(sig); }
-  detach(): void { this.proc.threads.delete(this); this.proc.changed(); }
+  /** the thread ended: its state leaves the vCPU's mailbox (the vCPU may serve another thread, or
+   * its memory go away with the VM at execve) */
+  detach(): void { this.unbind(); this.proc.threads.delete(this); this.proc.changed(); }
+  /** takes the state back from the mailbox into memory of its own */
+  unbind(): void {
+    const own = new BigUint64Array(2);
+    own[0] = this.blocked;
+    own[1] = this.own.mask;
+    this.words = own;
+  }
 }

@@ -38,5 +38,7 @@ export class Thread {
   /** the thread's name (PR_SET_NAME; a new thread inherits its creator's) */
   comm = '';
 
-  constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals) {}
+  constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals) {
+    sig.bind(h.sigWords);
+  }
 }

@@ -171,7 +171,7 @@ function suspend(p: Process, mask: bigint | null): number | Park {
 export const signalSyscalls: SyscallDef[] = [
   { name: 'rt_sigaction', status: 'emulated', args: ['signal', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigaction(p, int(a[0]!), a[1]!, a[2]!, a[3]!), notes: 'handlers run on a Linux signal frame; SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_RESETHAND, SA_NODEFER, SA_RESTORER; the host disposition follows the payload\'s' },
   { name: 'rt_sigreturn', status: 'emulated', args: [], handler: (p) => sigreturn(p) },
-  { name: 'rt_sigprocmask', status: 'emulated', args: ['int', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigprocmask(p, int(a[0]!), a[1]!, a[2]!, a[3]!), notes: 'per thread' },
+  { name: 'rt_sigprocmask', status: 'emulated', args: ['int', 'ptr', 'ptr', 'size'], handler: (p, a) => rtSigprocmask(p, int(a[0]!), a[1]!, a[2]!, a[3]!), fast: 'sigmask', notes: 'per thread' },
   { name: 'rt_sigpending', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => (a[1]! > SIGSET_SIZE ? EINVAL : writeSet(p, a[0]!, p.signals.pending & p.signals.blocked) ? 0 : EFAULT), notes: 'thread and process pending signals' },
   { name: 'rt_sigsuspend', status: 'emulated', args: ['ptr', 'size'], handler: (p, a) => {
     if (a[1]! !== SIGSET_SIZE) return EINVAL;

@@ -55,9 +55,12 @@ function cloneThread(p: Process, flags: number, stack: number, ptid: number, cti
   } catch {
     return -E.EAGAIN; // KVM refused another vCPU
   }
+  // the ids are in place before the child runs, as Linux writes them (musl's thread-list lock
+  // takes the child's tid from there at once)
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   if (flags & CLONE.CHILD_SETTID) p.writeU32(ctid, tid);
   if (flags & CLONE.PARENT_SETTID) p.writeU32(ptid, tid);
+  sched.start(child);
   return tid;
 }
 

@@ -42,6 +42,8 @@ export interface VcpuHandle {
   /** host address of the mailbox (the native fast path writes results there) */
   mbHost: number;
   mb32: Uint32Array;
+  /** [blocked, own pending] of the thread on this vCPU, for the native fast path (ThreadSignals) */
+  sigWords: BigUint64Array;
 }
 
 export interface MailboxFields {
@@ -142,6 +144,7 @@ export class Machine {
       mbHost: mem.base + mailbox,
       mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
+      sigWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_SIGBLOCKED'), 2),
     };
     this.vcpus.push(h);
     return h;
