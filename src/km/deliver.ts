@@ -76,14 +76,15 @@ export function enterUser(h: VcpuHandle, regs: Regs): void {
 }
 
 /** The user context at the end of a syscall: the vCPU sits in the landing pad, the mailbox holds
- * the caller's rip/rsp/rflags, rax is the result. */
+ * the caller's registers (guest/entry.S), rax is the result. The exit is completed first, so the
+ * vCPU's registers can then be replaced. */
 export function syscallContext(p: Process, h: VcpuHandle, result: number): Regs {
   h.vcpu.completePendingExit();
   return syscallContextRegs(p, h, result);
 }
 
-/** The same context read without completing the exit (the landing pad has not touched the
- * general registers before the doorbell): for copying it, not for replacing it. */
+/** The same context without completing the exit (it reads only the mailbox): for copying it, not
+ * for replacing it. */
 export function syscallContextRegs(p: Process, h: VcpuHandle, result: number): Regs {
   // all from the mailbox (the landing pad saved every register there; no KVM_GET_REGS): the
   // arguments are the caller's rdi, rsi, rdx, r10, r8, r9; rcx and r11 are what `syscall` left
