@@ -29,6 +29,9 @@
         .set MB_R15,     136
         .set MB_SIGBLOCKED, 144 /* the thread's signal mask and its own pending signals, kept by */
         .set MB_SIGPENDING, 152 /* the monitor for the native fast path (not touched here) */
+        .set MB_XSAVE_MASK, 160 /* XCR0 components saved at clone (set by the monitor; 0: none) */
+        .set MB_XSAVE,   1024   /* the caller's XSAVE image at clone and clone3 (64-byte aligned),
+                                 * which the new thread starts with: no KVM_GET_XSAVE */
         .set MB_SIZE,    4096
         .set DOORBELL_OFF, 4096 /* gs-relative doorbell: first byte of the page after the mailbox */
         .set EXC_STUB_STRIDE, 16
@@ -36,6 +39,7 @@
         .globl MB_NR, MB_ARG0, MB_ARG1, MB_ARG2, MB_ARG3, MB_ARG4, MB_ARG5, MB_RET, MB_RIP
         .globl MB_RFLAGS, MB_RSP, MB_STACK, MB_SIZE, DOORBELL_OFF, EXC_STUB_STRIDE
         .globl MB_RBX, MB_RBP, MB_R12, MB_R13, MB_R14, MB_R15, MB_SIGBLOCKED, MB_SIGPENDING
+        .globl MB_XSAVE_MASK, MB_XSAVE
         .globl syscall_entry, syscall_return, exc_stubs, exc_halt, sigreturn_trampoline, guest_code_end
 
         .text
@@ -62,7 +66,18 @@ syscall_entry:
         movq    %r13, %gs:MB_R13
         movq    %r14, %gs:MB_R14
         movq    %r15, %gs:MB_R15
-        movl    %eax, %gs:DOORBELL_OFF          /* exit to the monitor */
+        cmpl    $56, %eax                       /* clone */
+        je      7f
+        cmpl    $435, %eax                      /* clone3 */
+        jne     8f
+7:      movl    %gs:MB_XSAVE_MASK, %eax
+        testl   %eax, %eax
+        jz      9f
+        movl    %gs:MB_XSAVE_MASK+4, %edx
+        xsave   %gs:MB_XSAVE
+9:      movq    %gs:MB_ARG2, %rdx               /* xsave took edx:eax */
+        movq    %gs:MB_NR, %rax
+8:      movl    %eax, %gs:DOORBELL_OFF          /* exit to the monitor */
 syscall_return:
         movl    %cs, %ecx
         testb   $3, %cl

@@ -171,7 +171,8 @@ export class Scheduler {
     if (h) p.machine.resetVcpu(h, fsBase);
     else h = p.machine.createVcpu(this.nextVcpuId++, fsBase);
     h.vcpu.setRegs(regs, true);
-    h.vcpu.setXsave(xsave);
+    const x = h.vcpu.setXsave(xsave);
+    if (x < 0) throw new MonitorError(`KVM_SET_XSAVE for a new thread failed (errno ${-x})`);
     const t = new Thread(tid, h, new ThreadSignals(p.procSignals));
     t.sig.blocked = parent.sig.blocked;
     t.comm = parent.comm;

@@ -51,7 +51,8 @@ function cloneThread(p: Process, flags: number, stack: number, ptid: number, cti
   const tid = p.newTid();
   let child;
   try {
-    child = sched.spawn(tid, regs, parent.h.vcpu.getXsave(), flags & CLONE.SETTLS ? tls : parent.fsBase, parent);
+    const xsave = p.machine.cloneXsave(parent.h) ?? parent.h.vcpu.getXsave();
+    child = sched.spawn(tid, regs, xsave, flags & CLONE.SETTLS ? tls : parent.fsBase, parent);
   } catch {
     return -E.EAGAIN; // KVM refused another vCPU
   }

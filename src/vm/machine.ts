@@ -88,6 +88,20 @@ export class Machine {
   }
   private mbFields: MailboxFields | undefined;
 
+  /** whether the XSAVE image fits in the mailbox between MB_XSAVE and the landing pad's stack */
+  get xsaveFitsMailbox(): boolean {
+    return this.cpu.xcr0 !== 0 && this.sym('MB_XSAVE') + this.cpu.xsaveSize <= PAGE_SIZE - 256;
+  }
+
+  /** The caller's FPU state as the landing pad saved it at this clone (4 KiB, KVM's XSAVE layout),
+   * or null when it does not save it (see createVcpu). */
+  cloneXsave(h: VcpuHandle): Uint8Array | null {
+    if (!this.xsaveFitsMailbox) return null;
+    const img = new Uint8Array(4096);
+    img.set(new Uint8Array(h.mb.buffer, h.mb.byteOffset + this.sym('MB_XSAVE'), this.cpu.xsaveSize));
+    return img;
+  }
+
   sym(name: string): number {
     const v = this.image.sym[name];
     if (v === undefined) throw new Error(`guest image: missing symbol ${name}`);
@@ -127,6 +141,8 @@ export class Machine {
     const tss = writeTss(mem, id, block);
     // the landing pad's private stack is the top of the mailbox page
     mem.writeU64(mailbox + this.sym('MB_STACK'), mailbox + PAGE_SIZE - 64);
+    // the landing pad saves the FPU state at clone when it fits below its stack (guest/entry.S)
+    mem.writeU64(mailbox + this.sym('MB_XSAVE_MASK'), this.xsaveFitsMailbox ? this.cpu.xcr0 : 0);
 
     const vcpu = this.vm.createVcpu(id);
     vcpu.setCpuid(this.cpu.cpuid);

@@ -34,6 +34,17 @@ static void handle(int sig, void (*fn)(int), int flags) {
   sigaction(sig, &sa, NULL);
 }
 
+/* the FPU control state a new thread starts with: its creator's (clone copies the FPU state) */
+static void *fpu_state(void *arg) {
+  (void)arg;
+  unsigned mxcsr;
+  unsigned short fcw;
+  __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+  __asm__ volatile("fnstcw %0" : "=m"(fcw));
+  printf("new thread: mxcsr %#x fcw %#x\n", mxcsr, (unsigned)fcw);
+  return NULL;
+}
+
 static void *blocked_reader(void *arg) {
   int fd = *(int *)arg;
   char c;
@@ -104,6 +115,19 @@ int main(void) {
   alarm(1);
   show("read restarted, SA_RESTART", read(p[0], buf, sizeof buf));
   printf("handlers ran: %d\n", (int)caught);
+
+  /* a new thread's FPU control state, with the creator's changed (round toward zero, masks) */
+  unsigned mxcsr = 0x7f80 | 0x6000, old_mxcsr;
+  unsigned short fcw = 0x0f7f, old_fcw;
+  __asm__ volatile("stmxcsr %0" : "=m"(old_mxcsr));
+  __asm__ volatile("fnstcw %0" : "=m"(old_fcw));
+  __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+  __asm__ volatile("fldcw %0" : : "m"(fcw));
+  pthread_t ft;
+  pthread_create(&ft, NULL, fpu_state, NULL);
+  pthread_join(ft, NULL);
+  __asm__ volatile("ldmxcsr %0" : : "m"(old_mxcsr));
+  __asm__ volatile("fldcw %0" : : "m"(old_fcw));
 
   /* a thread blocked in read, interrupted by a signal aimed at it */
   handle(SIGUSR1, on_alarm, 0);
