@@ -167,10 +167,22 @@ static struct {
 /* mailbox words (guest/entry.S: MB_NR, MB_ARG0.., MB_RET, MB_SIGBLOCKED, MB_SIGPENDING) */
 enum { MBW_NR = 0, MBW_ARG0 = 1, MBW_RET = 7, MBW_SIGBLOCKED = 18, MBW_SIGPENDING = 19 };
 
+/* host address of guest [addr, addr+len) when it lies inside guest memory, else 0 */
+static uint64_t guest_host(uint64_t addr, uint64_t len) {
+    return addr > fast.mem_limit || len > fast.mem_limit - addr ? 0 : fast.mem_base + addr;
+}
+
+/* the plain host fd behind guest fd g (TypeScript's table), or -1 (none, or a monitor object) */
+static int32_t plain_fd(int32_t g) {
+    const int32_t *fds = fast.fds;
+    return g < 0 || g >= fast.nfds || !fds ? -1 : fds[g];
+}
+
 /* copies between this process's memory and guest memory without faulting (0 or -EFAULT) */
 static int guest_copy(void *local, uint64_t guest, size_t len, int to_guest) {
-    if (guest > fast.mem_limit || len > fast.mem_limit - guest) return -EFAULT;
-    struct iovec l = { local, len }, g = { (void *)(uintptr_t)(fast.mem_base + guest), len };
+    uint64_t h = guest_host(guest, len);
+    if (!h) return -EFAULT;
+    struct iovec l = { local, len }, g = { (void *)(uintptr_t)h, len };
     long r = syscall(to_guest ? SYS_process_vm_writev : SYS_process_vm_readv, getpid(), &l, 1, &g, 1, 0);
     return r == (long)len ? 0 : -EFAULT;
 }
@@ -195,16 +207,12 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
     long r;
     switch (fast.kind[nr]) {
     case FAST_FD_BUFFER: {
-        int32_t g = (int32_t)mb[MBW_ARG0];
-        const int32_t *fds = fast.fds;
-        if (g < 0 || g >= fast.nfds || !fds) return 0;
-        int32_t h = fds[g];
-        uint64_t ptr = mb[MBW_ARG0 + 1];
+        int32_t h = plain_fd((int32_t)mb[MBW_ARG0]);
         int64_t len = (int64_t)mb[MBW_ARG0 + 2];
-        if (h < 0 || len < 0 || ptr > fast.mem_limit || (uint64_t)len > fast.mem_limit - ptr) return 0;
-        long a0 = h, a1 = (long)(fast.mem_base + ptr), a2 = (long)len, a3 = (long)mb[MBW_ARG0 + 3];
-        r = km_cp_syscall(cancel, (long)nr, a0, a1, a2, a3, 0, 0);
-        if (r == -EINTR || r == -EPIPE) return 0;
+        uint64_t buf = len < 0 ? 0 : guest_host(mb[MBW_ARG0 + 1], (uint64_t)len);
+        if (h < 0 || !buf) return 0;
+        r = km_cp_syscall(cancel, (long)nr, h, (long)buf, (long)len, (long)mb[MBW_ARG0 + 3], 0, 0);
+        if (r == -EPIPE) return 0;
         break;
     }
     case FAST_GETPID:
@@ -231,22 +239,20 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
         break;
     }
     case FAST_EPOLL: {
-        int32_t g = (int32_t)mb[MBW_ARG0], max = (int32_t)mb[MBW_ARG0 + 2], timeout = (int32_t)mb[MBW_ARG0 + 3];
-        uint64_t ev = mb[MBW_ARG0 + 1];
-        const int32_t *fds = fast.fds;
+        int32_t h = plain_fd((int32_t)mb[MBW_ARG0]), max = (int32_t)mb[MBW_ARG0 + 2], timeout = (int32_t)mb[MBW_ARG0 + 3];
         if (nr == SYS_epoll_pwait && mb[MBW_ARG0 + 4] != 0) return 0; /* a temporary signal mask */
-        if (g < 0 || g >= fast.nfds || !fds || fds[g] < 0) return 0;
-        if (max <= 0 || max > 0x7fffffff / EPOLL_EVENT_SIZE) return 0;
-        if (ev > fast.mem_limit || (uint64_t)max * EPOLL_EVENT_SIZE > fast.mem_limit - ev) return 0;
-        r = km_cp_syscall(cancel, SYS_epoll_pwait, fds[g], (long)(fast.mem_base + ev), max, timeout, 0, 8);
-        if (r == -EINTR) return 0;
+        if (h < 0 || max <= 0 || max > 0x7fffffff / EPOLL_EVENT_SIZE) return 0;
+        uint64_t ev = guest_host(mb[MBW_ARG0 + 1], (uint64_t)max * EPOLL_EVENT_SIZE);
+        if (!ev) return 0;
+        r = km_cp_syscall(cancel, SYS_epoll_pwait, h, (long)ev, max, timeout, 0, 8);
         break;
     }
     case FAST_FUTEX: {
         uint64_t ua = mb[MBW_ARG0], ts = mb[MBW_ARG0 + 3], ua2 = mb[MBW_ARG0 + 4];
         int32_t op = (int32_t)mb[MBW_ARG0 + 1], val = (int32_t)mb[MBW_ARG0 + 2], val3 = (int32_t)mb[MBW_ARG0 + 5];
         int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-        if (ua % 4 || ua > fast.mem_limit - 4) return 0;
+        uint64_t word = ua % 4 ? 0 : guest_host(ua, 4);
+        if (!word) return 0;
         long a3 = 0, a4 = 0;
         switch (cmd) {
         case FUTEX_WAIT:
@@ -254,30 +260,42 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
             /* fall through */
         case FUTEX_WAIT_BITSET:
             if (cmd == FUTEX_WAIT_BITSET && (val3 == 0 || ts != 0)) return 0;
-            if (ts != 0) {
-                if (ts > fast.mem_limit - 16) return 0;
-                a3 = (long)(fast.mem_base + ts);
-            }
+            if (ts != 0 && !(a3 = (long)guest_host(ts, 16))) return 0;
             break;
         case FUTEX_WAKE: case FUTEX_WAKE_BITSET:
             break;
         case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: case FUTEX_WAKE_OP:
-            if (ua2 % 4 || ua2 > fast.mem_limit - 4) return 0;
+            if (ua2 % 4 || !(a4 = (long)guest_host(ua2, 4))) return 0;
             a3 = (long)ts; /* a count here (val2), not a pointer */
-            a4 = (long)(fast.mem_base + ua2);
             break;
         default:
             return 0;
         }
-        r = km_cp_syscall(cancel, SYS_futex, (long)(fast.mem_base + ua), op, val, a3, a4, val3);
-        if (r == -EINTR) return 0;
+        r = km_cp_syscall(cancel, SYS_futex, (long)word, op, val, a3, a4, val3);
         break;
     }
     default:
         return 0;
     }
+    if (r == -EINTR) return 0; /* interrupted before anything moved: TypeScript makes the call again */
     mb[MBW_RET] = (uint64_t)r;
     return 1;
+}
+
+/* the data of a typed-array argument of the expected type and at least `min` elements, with its
+ * element count; NULL after throwing a TypeError naming `what` */
+static void *typed_array_arg(napi_env env, napi_value v, napi_typedarray_type want, size_t min, size_t *len, const char *what) {
+    napi_typedarray_type t;
+    size_t off;
+    void *data;
+    napi_value ab;
+    bool is = false;
+    if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, v, &t, len, &data, &ab, &off) != napi_ok || t != want || *len < min) {
+        napi_throw_type_error(env, NULL, what);
+        return NULL;
+    }
+    return data;
 }
 
 /* fastConfig(enabled, memBase, memLimit, doorbellGpa, kinds: Uint8Array indexed by syscall number) */
@@ -285,11 +303,9 @@ static napi_value js_fast_config(napi_env env, napi_callback_info info) {
     size_t argc = 5;
     napi_value argv[5];
     CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-    napi_typedarray_type t;
-    size_t len, off;
-    void *data;
-    napi_value ab;
-    CHECK(napi_get_typedarray_info(env, argv[4], &t, &len, &data, &ab, &off));
+    size_t len;
+    void *data = typed_array_arg(env, argv[4], napi_uint8_array, 0, &len, "fastConfig: expected a Uint8Array of kinds");
+    if (!data) return NULL;
     fast.enabled = 0;
     memset(fast.kind, 0, sizeof fast.kind);
     memcpy(fast.kind, data, len < FAST_MAX_NR ? len : FAST_MAX_NR);
@@ -310,12 +326,9 @@ static napi_value js_fast_fds(napi_env env, napi_callback_info info) {
     size_t argc = 1;
     napi_value v;
     CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
-    napi_typedarray_type t;
-    size_t len, off;
-    void *data;
-    napi_value ab;
-    CHECK(napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off));
-    if (t != napi_int32_array) { napi_throw_type_error(env, NULL, "fastFds: expected an Int32Array"); return NULL; }
+    size_t len;
+    void *data = typed_array_arg(env, v, napi_int32_array, 0, &len, "fastFds: expected an Int32Array");
+    if (!data) return NULL;
     /* shrink first, grow last: a reader never indexes past the array it read */
     if ((int64_t)len < fast.nfds) __atomic_store_n(&fast.nfds, (int64_t)len, __ATOMIC_SEQ_CST);
     __atomic_store_n(&fast.fds, (const int32_t *)data, __ATOMIC_SEQ_CST);
@@ -328,12 +341,9 @@ static napi_value js_fast_signals(napi_env env, napi_callback_info info) {
     size_t argc = 1;
     napi_value v;
     CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
-    napi_typedarray_type t;
-    size_t len, off;
-    void *data;
-    napi_value ab;
-    CHECK(napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off));
-    if (t != napi_biguint64_array || len < 1) { napi_throw_type_error(env, NULL, "fastSignals: expected a BigUint64Array"); return NULL; }
+    size_t len;
+    void *data = typed_array_arg(env, v, napi_biguint64_array, 1, &len, "fastSignals: expected a BigUint64Array");
+    if (!data) return NULL;
     __atomic_store_n(&fast.proc_pending, (uint64_t *)data, __ATOMIC_SEQ_CST);
     return NULL;
 }

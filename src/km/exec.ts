@@ -27,8 +27,9 @@ export function endForExec(p: Process, t: Thread = p.cur): ExecCarry {
   p.procSignals.actions.forEach((a, sig) => { if (sig > 0 && a.handler === SIG_IGN) ignored.push(sig); });
   p.fds.closeOnExec();
   p.as.closeBackings();
-  // the threads' signal state lives in the mailboxes, which go away with the VM
-  for (const th of p.threads.values()) th.sig.unbind();
+  // its signal state lives in its vCPU's mailbox, which goes away with the VM (the other threads
+  // were dropped before, and their state left their mailboxes then)
+  t.sig.unbind();
   p.machine.close();
   return { fds: p.fds, rlimits: p.rlimits, ignored, blocked: t.sig.blocked, pending };
 }

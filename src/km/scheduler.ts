@@ -68,8 +68,9 @@ export class Scheduler {
     this.excHaltEnd = p.machine.excHaltVa + 1;
     const kvmMax = p.machine.kvm.checkExtension(CAP.MAX_VCPUS) || p.machine.kvm.checkExtension(CAP.NR_VCPUS) || 1;
     this.maxThreads = Math.min(p.opts.maxThreads || Infinity, kvmMax, MAX_VCPUS, MAX_SLOTS);
-    // the native fast path serves plain reads, writes and getpid without this monitor; tracing and
-    // statistics see every call, so they turn it off (as does KM_NO_FAST=1, for comparisons)
+    // the native fast path serves the plain case of the calls the table marks `fast` without this
+    // monitor; tracing and statistics see every call, so they turn it off (as does KM_NO_FAST=1,
+    // for comparisons)
     const fast = !p.opts.trace && !p.opts.stats && process.env.KM_NO_FAST !== '1';
     native.fastConfig(fast, p.mem.base, MONITOR_BASE, DOORBELL_GPA, fastKinds());
   }
@@ -117,7 +118,7 @@ export class Scheduler {
   private dispatch(first: Thread, step: Step): never {
     this.threaded = true;
     const vt = this.vt = VcpuThreads.shared(this.maxThreads);
-    for (const t of this.p.threads.values()) vt.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr, t.h.mbHost);
+    for (const t of this.p.threads.values()) this.attach(t.h);
     this.apply(first, step);
     for (const t of [...this.p.threads.values()]) if (t.state === 'ready') this.apply(t, Step.RUN);
     for (;;) {
@@ -184,11 +185,14 @@ export class Scheduler {
     return t;
   }
 
+  /** binds a vCPU to its host thread (slot = vCPU id) */
+  private attach(h: VcpuHandle): void { this.vt!.attach(h.id, h.vcpu.fd, h.vcpu.runAddr, h.mbHost); }
+
   /** Lets a thread made by spawn() run: on its own host thread at once, or when the monitor turns
    * threaded (this thread is still the only one running until the current syscall ends). */
   start(t: Thread): void {
     if (this.threaded) {
-      this.vt!.attach(t.h.id, t.h.vcpu.fd, t.h.vcpu.runAddr, t.h.mbHost);
+      this.attach(t.h);
       this.apply(t, Step.RUN);
     } else {
       this.wantThreaded = true;

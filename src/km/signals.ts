@@ -164,10 +164,5 @@ export class ThreadSignals {
    * its memory go away with the VM at execve) */
   detach(): void { this.unbind(); this.proc.threads.delete(this); this.proc.changed(); }
   /** takes the state back from the mailbox into memory of its own */
-  unbind(): void {
-    const own = new BigUint64Array(2);
-    own[0] = this.blocked;
-    own[1] = this.own.mask;
-    this.words = own;
-  }
+  unbind(): void { this.bind(new BigUint64Array(2)); }
 }

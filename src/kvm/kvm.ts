@@ -159,7 +159,7 @@ export class Vcpu {
     for (let i = 0; i < REG_NAMES.length; i++) {
       const v = regs[REG_NAMES[i]!];
       if (v === undefined) continue;
-      this.regsBuf.setBigUint64(KvmRegs.fields[REG_NAMES[i]!][0], typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt.asUintN(64, BigInt(v)), true);
+      this.regsBuf.setBigUint64(KvmRegs.fields[REG_NAMES[i]!][0], BigInt.asUintN(64, BigInt(v)), true);
     }
     ioctlOrThrow(this.fd, 'KVM_SET_REGS', IOCTL.SET_REGS, this.regsBuf);
   }

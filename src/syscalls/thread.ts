@@ -4,7 +4,7 @@
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { PayloadExit, ThreadExit } from '../km/exit.js';
+import { MonitorError, PayloadExit, ThreadExit } from '../km/exit.js';
 import { HostCall } from '../km/thread.js';
 import { FUTEX } from '../km/robust.js';
 import { syscallContextRegs } from '../km/deliver.js';
@@ -53,7 +53,8 @@ function cloneThread(p: Process, flags: number, stack: number, ptid: number, cti
   try {
     const xsave = p.machine.cloneXsave(parent.h) ?? parent.h.vcpu.getXsave();
     child = sched.spawn(tid, regs, xsave, flags & CLONE.SETTLS ? tls : parent.fsBase, parent);
-  } catch {
+  } catch (e) {
+    if (e instanceof MonitorError) throw e; // km's own failure, not a refusal to report as EAGAIN
     return -E.EAGAIN; // KVM refused another vCPU
   }
   // the ids are in place before the child runs, as Linux writes them (musl's thread-list lock

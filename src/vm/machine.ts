@@ -46,6 +46,9 @@ export interface VcpuHandle {
   sigWords: BigUint64Array;
 }
 
+/** the landing pad's private stack: its top in the mailbox page, and what it may use below it */
+const PAD_STACK_TOP = PAGE_SIZE - 64, PAD_STACK_USE = 192;
+
 export interface MailboxFields {
   rip: number; rsp: number; rflags: number; args: number[];
   rbx: number; rbp: number; r12: number; r13: number; r14: number; r15: number;
@@ -90,7 +93,7 @@ export class Machine {
 
   /** whether the XSAVE image fits in the mailbox between MB_XSAVE and the landing pad's stack */
   get xsaveFitsMailbox(): boolean {
-    return this.cpu.xcr0 !== 0 && this.sym('MB_XSAVE') + this.cpu.xsaveSize <= PAGE_SIZE - 256;
+    return this.cpu.xcr0 !== 0 && this.sym('MB_XSAVE') + this.cpu.xsaveSize <= PAD_STACK_TOP - PAD_STACK_USE;
   }
 
   /** The caller's FPU state as the landing pad saved it at this clone (4 KiB, KVM's XSAVE layout),
@@ -140,7 +143,7 @@ export class Machine {
     pt.map(block + VCPU_DOORBELL_OFFSET, PAGE_SIZE, PTE.RW | PTE.US, DOORBELL_GPA, false);
     const tss = writeTss(mem, id, block);
     // the landing pad's private stack is the top of the mailbox page
-    mem.writeU64(mailbox + this.sym('MB_STACK'), mailbox + PAGE_SIZE - 64);
+    mem.writeU64(mailbox + this.sym('MB_STACK'), mailbox + PAD_STACK_TOP);
     // the landing pad saves the FPU state at clone when it fits below its stack (guest/entry.S)
     mem.writeU64(mailbox + this.sym('MB_XSAVE_MASK'), this.xsaveFitsMailbox ? this.cpu.xcr0 : 0);
 
@@ -157,7 +160,7 @@ export class Machine {
     const mbView = mem.viewOf(mailbox, PAGE_SIZE)!;
     const h: VcpuHandle = {
       vcpu, id, mailbox,
-      mbHost: mem.base + mailbox,
+      mbHost: mem.hostAddr(mailbox),
       mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
       sigWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_SIGBLOCKED'), 2),
