@@ -4,8 +4,8 @@
 // in a scratch tree, so the project's own cache is not touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kmPath, repoRoot } from './lib/paths.js';
@@ -71,4 +71,35 @@ test('launcher: km started through a link (as node_modules/.bin/km) finds its mo
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
   }
+});
+
+/** pids of the processes named km-teardown (the helper that tears down an exited km's VM) */
+function teardownHelpers(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (readFileSync(`/proc/${d}/comm`, 'utf8') === 'km-teardown\n') pids.push(Number(d)); } catch { /* gone */ }
+  }
+  return pids;
+}
+
+test('launcher: km exits before the VM teardown, and the teardown closes every descriptor and ends', async (t) => {
+  if (!requireKvm(t)) return;
+  // fd 3 is a pipe km inherits and never closes itself: its reader sees EOF only when every copy is
+  // closed, the teardown helper's (which shares km's descriptor table) included
+  const child = spawn(kmPath, [hello], { env: env(), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });
+  const extra = child.stdio[3] as NodeJS.ReadableStream;
+  extra.resume();
+  const eof = new Promise<void>((resolve) => extra.on('end', () => resolve()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0);
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+  assert.notEqual(await Promise.race([eof, timeout]), 'timeout', 'km\'s inherited descriptor stayed open 5 s after it exited');
+  assert.match(out, /^hello from /);
+  // helpers seen now (this run's or a concurrent test's) must all be gone within a few seconds
+  const seen = teardownHelpers();
+  for (let i = 0; i < 50 && seen.some((pid) => existsSync(`/proc/${pid}/comm`)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(seen.filter((pid) => existsSync(`/proc/${pid}/comm`)), [], 'a km-teardown helper lived on for 5 s');
 });

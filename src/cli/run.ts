@@ -1,6 +1,6 @@
 // Runs a validated payload to its end and turns that end into km's own: the payload's exit status,
 // or death by the payload's signal.
-import { sys } from '../host/native.js';
+import { sys, native } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { HostError } from '../host/hostcalls.js';
 import { errnoMessage } from '../host/errno.js';
@@ -85,7 +85,7 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
         // at once, without node's teardown (its worker threads take ~10 ms to stop, and other vCPU
         // threads may be running)
         if (PROFILING_KM) process.exit(e.status);
-        sys(SYS.exit_group, e.status);
+        native.exitDetached(e.status);
       }
       if (e instanceof PayloadKilled) {
         if (proc && opts.stats) printStats(proc);

@@ -49,6 +49,8 @@ export interface NativeAddon {
   fastSignals(shared: BigUint64Array): void;
   /** KVM_RUN on this thread, serving fast exits in place; 0 or -errno as KVM_RUN */
   runFast(vcpuFd: number, runAddr: number, mailboxAddr: number): number;
+  /** ends the process with status; the kernel's teardown of the VM and memory runs in a helper task */
+  exitDetached(status: number): never;
 }
 
 // Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs

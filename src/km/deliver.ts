@@ -36,9 +36,9 @@ export function mirrorDisposition(sig: number, handler: number): void {
   native.signalDisposition(sig, handler === SIG_DFL ? 0 : handler === SIG_IGN ? 1 : 2);
 }
 
-/** node runs km under its CPU profiler (`node --cpu-prof bin/km ...`, for working on km itself):
+/** node runs km under its CPU or heap profiler (`node --cpu-prof bin/km ...`, for working on km itself):
  * SIGPROF stays node's, and km exits through node's teardown, which writes the profile */
-export const PROFILING_KM = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
+export const PROFILING_KM = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a.startsWith('--heap-prof') || a === '--prof');
 
 /**
  * At start every standard signal the payload may be sent gets the host disposition of the payload's
