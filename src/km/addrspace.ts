@@ -188,6 +188,23 @@ export class AddressSpace {
   }
 
   /**
+   * Maps whole pages of an ELF file for the loader: a private mapping of the host file at `offset`,
+   * writable until finalizeProt (the loader zeroes and copies around it); returns 0 or -errno. The
+   * pages come from the host's page cache, so a big executable is neither read nor copied.
+   */
+  mapFixedFile(start: number, end: number, prot: number, hostFd: number, offset: number, name: string, file?: FileId): number {
+    if (this.overlaps(start, end)) return -E.EEXIST;
+    if (!this.charge(start, end, prot)) return -E.ENOMEM;
+    // the mapping keeps its own descriptor, as a guest file mapping does (fork and execve use it)
+    const backing = sys(SYS.fcntl, hostFd, F_DUPFD_CLOEXEC, 0);
+    if (isErr(backing)) return backing;
+    const r = this.mem.mapFile(start, end - start, prot | PROT.WRITE, false, backing, offset);
+    if (isErr(r)) { sys(SYS.close, backing); return r; }
+    this.addVma({ start, end, prot, shared: false, hostFd: backing, offset, name, file });
+    return 0;
+  }
+
+  /**
    * Re-creates a mapping of a forked parent: its host backing (the same file or memfd for
    * mappings with one), the parent's private pages written by `fill`, then its protection.
    */

@@ -16,6 +16,7 @@ import { SIG_IGN } from './signals.js';
 import type { ExecCarry } from './exec.js';
 import { fileIdOf } from './procfiles.js';
 import type { Thread } from './thread.js';
+import { closeExecutable, type ExecutableFile } from '../elf/execfile.js';
 
 export interface PayloadSpec {
   /** absolute path of the executable (/proc/self/exe) */
@@ -23,9 +24,10 @@ export interface PayloadSpec {
   /** the name as given (AT_EXECFN) */
   execfn: string;
   image: ElfImage;
-  file: Uint8Array;
+  /** the executable's bytes: closed (closeExecutable) once loaded */
+  file: ExecutableFile;
   /** the program interpreter (PT_INTERP), loaded beside a dynamic executable */
-  interp?: { path: string; image: ElfImage; file: Uint8Array };
+  interp?: { path: string; image: ElfImage; file: ExecutableFile };
   argv: string[];
   envp: string[];
 }
@@ -46,6 +48,9 @@ export function startPayload(spec: PayloadSpec, opts: MonitorOptions, carry?: Ex
   // the interpreter goes where mmap would put it (top-down), as Linux's binfmt_elf does; it starts
   // first and finds the program through AT_PHDR/AT_ENTRY, itself through AT_BASE
   const ld = spec.interp ? loadElf(as, spec.interp.image, spec.interp.file, spec.interp.path, -1, fileIdOf(spec.interp.path)) : null;
+  // the guest memory holds (or maps) the images now
+  closeExecutable(spec.file);
+  if (spec.interp) closeExecutable(spec.interp.file);
   const auxv: [number, number][] = [
     [AT.SYSINFO_EHDR, VDSO_VA],
     [AT.PHDR, img.phdr], [AT.PHENT, img.phent], [AT.PHNUM, img.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.BASE, ld ? ld.bias : 0],

@@ -1,11 +1,12 @@
 // What execve(2) checks and reads before a program can replace the current one: the file itself,
 // a `#!` script's interpreter (as binfmt_script does), the ELF image and its PT_INTERP. Used by
 // the km command line and by the payload's execve, so both refuse the same inputs the same way.
-import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { E } from '../host/errno.js';
 import { parseElf, ElfError, type ElfImage } from '../elf/elf.js';
 import { ARG_MAX } from '../elf/stack.js';
+import { openExecutable, closeExecutable, type ExecutableFile } from '../elf/execfile.js';
 import type { PayloadSpec } from './monitor.js';
 
 /** Why a program cannot be executed: the errno execve returns and a one-line reason. */
@@ -34,7 +35,7 @@ function reasonOf(e: unknown): { errno: number; text: string } {
  * program, ELIBBAD for an interpreter); a program must also be executable (an interpreter, like a
  * library, need only be readable).
  */
-function readExecutable(path: string, what: string, notFile: number = E.EACCES, needExec = true): Uint8Array {
+function readExecutable(path: string, what: string, notFile: number = E.EACCES, needExec = true): ExecutableFile {
   let st;
   try { st = statSync(path); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
   if (st.isDirectory() && needExec) throw new ExecFailure(E.EACCES, `${what}: Is a directory`);
@@ -42,7 +43,7 @@ function readExecutable(path: string, what: string, notFile: number = E.EACCES, 
   if (needExec) {
     try { accessSync(path, constants.X_OK); } catch { throw new ExecFailure(E.EACCES, `${what}: Permission denied`); }
   }
-  try { return readFileSync(path); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
+  try { return openExecutable(path, st.size); } catch (e) { const r = reasonOf(e); throw new ExecFailure(r.errno, `${what}: ${r.text}`); }
 }
 
 /** The interpreter and its optional single argument of a `#!` line, or null when there is none. */
@@ -66,15 +67,25 @@ export function prepareProgram(path: string, given: string, argv: string[], envp
   const strBytes = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
   if (strBytes > ARG_MAX) throw new ExecFailure(E.E2BIG, `${given}: Argument list too long`);
   const file = readExecutable(path, given);
-  const script = parseShebang(file);
+  try {
+    return prepareImage(file, path, given, argv, envp, depth);
+  } catch (e) {
+    closeExecutable(file);
+    throw e;
+  }
+}
+
+function prepareImage(file: ExecutableFile, path: string, given: string, argv: string[], envp: string[], depth: number): PayloadSpec {
+  const script = parseShebang(file.bytes);
   if (script) {
     if (depth >= MAX_INTERP_DEPTH) throw new ExecFailure(E.ELOOP, `${given}: too many levels of #! interpreters`);
+    closeExecutable(file);
     // binfmt_script: argv[0] is replaced by the interpreter, its argument and the script's path
     const args = [script.interp, ...(script.arg !== null ? [script.arg] : []), path, ...argv.slice(1)];
     return prepareProgram(script.interp, script.interp, args, envp, depth + 1);
   }
   let image: ElfImage;
-  try { image = parseElf(file); } catch (e) {
+  try { image = parseElf(file.bytes); } catch (e) {
     if (e instanceof ElfError) throw new ExecFailure(E.ENOEXEC, `${given}: ${e.message}`);
     throw e;
   }
@@ -86,14 +97,19 @@ export function prepareProgram(path: string, given: string, argv: string[], envp
     const what = `${given}: interpreter ${ipath}`;
     const ifile = readExecutable(ipath, what, E.ELIBBAD, false);
     let iimage: ElfImage;
-    try { iimage = parseElf(ifile); } catch (e) {
+    try { iimage = parseElf(ifile.bytes); } catch (e) {
+      closeExecutable(ifile);
       if (e instanceof ElfError) throw new ExecFailure(E.ELIBBAD, `${what}: ${e.message}`);
       throw e;
     }
-    if (iimage.interp !== null) throw new ExecFailure(E.ELIBBAD, `${what}: the interpreter itself names an interpreter`);
+    if (iimage.interp !== null) {
+      closeExecutable(ifile);
+      throw new ExecFailure(E.ELIBBAD, `${what}: the interpreter itself names an interpreter`);
+    }
     interp = { path: resolve(ipath), image: iimage, file: ifile };
   }
   let exePath: string;
-  try { exePath = realpathSync(path); } catch { exePath = resolve(path); }
+  // the native realpath: one call, where the JavaScript one walks the path component by component
+  try { exePath = realpathSync.native(path); } catch { exePath = resolve(path); }
   return { exePath, execfn: given, image, file, interp, argv, envp };
 }
