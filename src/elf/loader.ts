@@ -1,5 +1,5 @@
 // Maps a validated ELF executable into the guest address space the way Linux's binfmt_elf does.
-import { ElfError, ET, PF, PT, type ElfImage } from './elf.js';
+import { ElfError, ET, PF, PT, type ElfImage, type Phdr } from './elf.js';
 import { AddressSpace, type FileId } from '../km/addrspace.js';
 import type { ExecutableFile } from './execfile.js';
 import { PROT } from '../host/hostcalls.js';
@@ -41,7 +41,7 @@ export function loadElf(as: AddressSpace, img: ElfImage, file: ExecutableFile, n
     throw new ElfError(`segments at 0x${lo.toString(16)}-0x${hi.toString(16)} lie outside the guest address space`);
   }
   // pages shared by two segments get the union of their protections
-  const ranges: { start: number; end: number; prot: number; offset: number; fileEnd: number; contentsEnd: number }[] = [];
+  const ranges: { seg: Phdr; start: number; end: number; prot: number; offset: number; fileEnd: number; contentsEnd: number }[] = [];
   let startCode = Infinity, endCode = 0, startData = 0, endData = 0;
   for (const p of img.loads) {
     if (p.memsz === 0) continue;
@@ -51,35 +51,30 @@ export function loadElf(as: AddressSpace, img: ElfImage, file: ExecutableFile, n
     const fileEnd = p.filesz > 0 ? pageUp(bias + p.vaddr + p.filesz) : segStart;
     const prev = ranges[ranges.length - 1];
     if (prev && start < prev.end) { prev.prot |= prot; start = prev.end; }
-    if (start < end) ranges.push({ start, end, prot, offset: pageDown(p.offset) + (start - segStart), fileEnd, contentsEnd: bias + p.vaddr + p.filesz });
+    if (start < end) ranges.push({ seg: p, start, end, prot, offset: pageDown(p.offset) + (start - segStart), fileEnd, contentsEnd: bias + p.vaddr + p.filesz });
     if (p.flags & PF.X) { startCode = Math.min(startCode, bias + p.vaddr); endCode = Math.max(endCode, bias + p.vaddr + p.filesz); }
     startData = Math.max(startData, bias + p.vaddr);
     endData = Math.max(endData, bias + p.vaddr + p.filesz);
   }
-  // a mapped file lends its whole pages of segment contents (from the host's page cache); the
-  // page where a segment's contents end, and pages shared with the previous segment, are copied
-  const mapped: [number, number][] = [];
+  // a mapped file lends each segment's pages (from the host's page cache), as Linux maps them: what
+  // follows a segment's contents in its last page is zeroed, and the bytes of a segment that lie
+  // in the previous segment's last page are copied there (after that page was zeroed)
+  const mapped = file.fd >= 0;
   for (const r of ranges) {
     const fe = Math.min(Math.max(r.fileEnd, r.start), r.end);
-    const whole = file.fd >= 0 ? Math.max(r.start, Math.min(fe, pageDown(r.contentsEnd))) : r.start;
-    let e = whole > r.start ? as.mapFixedFile(r.start, whole, r.prot, file.fd, r.offset, name, id) : 0;
-    if (whole > r.start) mapped.push([r.start, whole]);
-    if (e >= 0 && fe > whole) e = as.mapFixedAnon(whole, fe, r.prot, name, id && { id, offset: r.offset + (whole - r.start) });
+    let e = fe <= r.start ? 0 : mapped ? as.mapFixedFile(r.start, fe, r.prot, file.fd, r.offset, name, id)
+      : as.mapFixedAnon(r.start, fe, r.prot, name, id && { id, offset: r.offset });
     if (e >= 0 && r.end > fe) e = as.mapFixedAnon(fe, r.end, r.prot, '');
     if (e < 0) throw new ElfError(`cannot map segment at 0x${r.start.toString(16)} (${-e})`);
+    if (mapped && fe > r.contentsEnd && r.contentsEnd >= r.start) as.mem.fill(r.contentsEnd, fe - r.contentsEnd, 0);
   }
   for (const p of img.loads) {
     if (p.filesz === 0) continue;
-    // the segment's bytes [from, to) in guest memory, less what is mapped from the file
     const from = bias + p.vaddr, to = from + p.filesz;
-    const copy = (a: number, b: number) => { if (b > a) as.mem.write(a, file.bytes.subarray(p.offset + (a - from), p.offset + (b - from))); };
-    let at = from;
-    for (const [ms, me] of mapped) {
-      if (me <= at || ms >= to) continue;
-      copy(at, Math.min(ms, to));
-      at = Math.max(at, me);
-    }
-    copy(at, to);
+    // mapped: only what precedes the segment's own pages; read: all of it
+    const own = mapped ? ranges.find((r) => r.seg === p) : undefined;
+    const copyEnd = own ? Math.min(to, own.start) : to;
+    if (copyEnd > from) as.mem.write(from, file.bytes.subarray(p.offset, p.offset + (copyEnd - from)));
   }
   as.finalizeProt(lo, hi);
   let phdr = 0;

@@ -4,6 +4,8 @@
  * data must read exactly as natively; a forked child must see the parent's private changes; and the
  * file itself must never change (the test compares it before and after). */
 #include "common.h"
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +26,32 @@ static int all_zero(const volatile unsigned char *p, size_t n) {
   return 1;
 }
 
+/* The executable's lines of /proc/self/maps, relative to its first address (PIE bases differ
+ * between runs): one line per mapping, as Linux lists them. */
+static void print_exe_maps(void) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  struct stat st;
+  if (n <= 0 || stat("/proc/self/exe", &st) != 0) { printf("exe: unreadable\n"); return; }
+  exe[n] = 0;
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) { printf("maps: unreadable\n"); return; }
+  char line[PATH_MAX + 128], perms[8], path[PATH_MAX];
+  unsigned long base = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi, off, ino;
+    unsigned dmaj, dmin;
+    path[0] = 0;
+    if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %4095s", &lo, &hi, perms, &off, &dmaj, &dmin, &ino, path) < 7) continue;
+    if (strcmp(path, exe) != 0) continue;
+    if (!base) base = lo;
+    printf("exe map: +%lx-+%lx %s offset %lx inode matches %s\n", lo - base, hi - base, perms, off, ino == (unsigned long)st.st_ino ? "yes" : "no");
+  }
+  fclose(f);
+}
+
 int main(void) {
+  print_exe_maps();
   printf("rodata fnv1a: %016llx\n", (unsigned long long)fnv(ro, RO_SIZE));
   printf("data fnv1a: %016llx\n", (unsigned long long)fnv(data, DATA_SIZE));
   check("bss reads zero", all_zero(bss, sizeof bss));
