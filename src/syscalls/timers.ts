@@ -1,17 +1,24 @@
-// POSIX timers (kept by the monitor: src/km/timers.ts) and timerfd (host timerfds: the descriptor
-// is the host's, so read and poll on it are ordinary host calls).
+// POSIX timers (src/km/timers.ts: kept by the monitor, or host timers for CPU-time clocks) and
+// timerfd (host timerfds: the descriptor is the host's, so read and poll on it are ordinary host
+// calls).
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { ITIMERSPEC, PosixTimer, SIGEVENT, checkSigevent, defaultSigevent, itimerspecBytes, parseSigevent,
   type GuestTimer, type Itimer, type Sigevent } from '../km/timers.js';
+import { CpuTimer } from '../km/cputimers.js';
+import { Park } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, hostFd, readTimespecNs } from './args.js';
-import { CLOCK, clockNow } from './time.js';
+import { CLOCK, clockNow, cpuClockThread, hostClockId, isCpuClock } from './time.js';
 
 const TIMER_ABSTIME = 1;
-const NOTES = 'kept by the monitor: SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE; SI_TIMER with the sigval and overruns; REALTIME/MONOTONIC/BOOTTIME/TAI clocks (CPU-time clocks: ENOTSUP)';
+const NOTES = 'SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE; SI_TIMER with the timer\'s id, sigval and overruns. '
+  + 'REALTIME/MONOTONIC/BOOTTIME/TAI: kept by the monitor. CPU-time clocks (process, thread, clock_getcpuclockid, '
+  + 'pthread_getcpuclockid): a host POSIX timer on the matching host clock (a thread\'s is that of the host thread running its '
+  + 'vCPU; its timers stop when the thread ends, as on Linux), whose host signal the monitor turns into the guest timer\'s; '
+  + 'two of them with the same signal expiring before the monitor takes the first count as one expiry. Other clocks: EINVAL';
 const TFD_CLOEXEC = 0o2000000, TFD_NONBLOCK = 0o4000;
 /** clocks a monitor timer can follow */
 const TIMER_CLOCKS = new Set<number>([CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.BOOTTIME, CLOCK.TAI]);
@@ -41,8 +48,16 @@ function addTimer(p: Process, idPtr: number, make: (id: number) => GuestTimer | 
   return 0;
 }
 
-function timerCreate(p: Process, clock: number, sevp: number, idPtr: number): number {
-  if (!TIMER_CLOCKS.has(clock)) return clock === CLOCK.PROCESS_CPUTIME_ID || clock === CLOCK.THREAD_CPUTIME_ID ? -E.EOPNOTSUPP : EINVAL;
+/** a host timer on the CPU clock the guest named (null ev: the default sigevent) */
+function createCpuTimer(p: Process, clock: number, ev: Sigevent | null, idPtr: number): number {
+  const thread = cpuClockThread(p, clock), hostClock = hostClockId(p, clock);
+  if (thread === null || hostClock === null) return EINVAL;
+  return addTimer(p, idPtr, (id) => CpuTimer.create(p, id, hostClock, ev ?? defaultSigevent(id), thread));
+}
+
+function timerCreate(p: Process, clock: number, sevp: number, idPtr: number): number | Park {
+  const cpu = isCpuClock(clock);
+  if (!cpu && !TIMER_CLOCKS.has(clock)) return EINVAL;
   if (!p.as.canWrite(idPtr, 4)) return EFAULT;
   let ev: Sigevent | null = null;
   if (sevp !== 0) {
@@ -52,7 +67,13 @@ function timerCreate(p: Process, clock: number, sevp: number, idPtr: number): nu
     const r = checkSigevent(p, ev);
     if (r < 0) return r;
   }
-  return addTimer(p, idPtr, (id) => new PosixTimer(p, id, clock, ev ?? defaultSigevent(id), readClock));
+  if (!cpu) return addTimer(p, idPtr, (id) => new PosixTimer(p, id, clock, ev ?? defaultSigevent(id), readClock));
+  // a thread's CPU clock is its vCPU thread's, and until the monitor has vCPU threads the payload
+  // runs on the monitor's own: the timer is made once they exist (the call waits for that)
+  if (cpuClockThread(p, clock) !== undefined && !p.sched.threaded) {
+    return new Park(() => p.sched.threaded ? createCpuTimer(p, clock, ev, idPtr) : null);
+  }
+  return createCpuTimer(p, clock, ev, idPtr);
 }
 
 function timerOf(p: Process, id: number): GuestTimer | null { return p.timers.get(id) ?? null; }
