@@ -1,8 +1,9 @@
 // Timers natively and under km (tests/payloads/timers.c): alarm, setitimer, POSIX timers
 // (SIGEV_SIGNAL with si_value and overruns, SIGEV_THREAD, SIGEV_THREAD_ID to one thread), timerfd,
-// sleeps interrupted by handlers (EINTR, remaining time), SA_RESTART restarting a read.
+// sleeps interrupted by handlers (EINTR, remaining time), SA_RESTART restarting a read, timers on
+// CPU-time clocks (host timers under km) and what the payload's disposition does with their signal.
 import assert from 'node:assert/strict';
-import { assertChecksPassed } from './lib/checks.js';
+import { assertChecksPassed, assertKilledBy } from './lib/checks.js';
 import { definePayloadTests } from './lib/payload.js';
 import type { Variant } from './lib/build.js';
 import type { RunResult } from './lib/run.js';
@@ -63,8 +64,55 @@ const MODES: Record<string, readonly string[]> = {
     'SA_RESTART: read returned 4 "data" after the handler ran: yes',
     'no SA_RESTART: read returned -1 EINTR, last signal SIGUSR2: yes',
   ],
+  'cpu-timer': [
+    'SIGEV_NONE on the thread\'s CPU clock: value at most 1 s: yes; after 20 ms of CPU it fell by 20 ms or more: yes',
+    'old setting: value at most 1 s: yes, no interval: yes; new: interval 5 ms: yes, value at most 2 s: yes',
+    'process CPU timer while busy: expiries >= 3: yes, si_code SI_TIMER, si_value 91, si_timerid is its id: yes',
+    'timer_gettime: interval 20000000 ns, value within the interval: yes',
+    'signal 13 from a process CPU timer: handled: yes, si_code SI_TIMER, si_timerid is its id: yes',
+    'signal 36 from a process CPU timer: handled: yes, si_code SI_TIMER, si_timerid is its id: yes',
+    'timer_settime on a deleted timer: -1 EINVAL',
+    'timer_gettime on a deleted timer: -1 EINVAL',
+    'timer_delete again: -1 EINVAL',
+    'the sleeping worker\'s CPU timer fired within 100 ms: no',
+    'busy worker: its expiries >= 3: yes, in other threads: 0, si_code SI_TIMER, si_value 92, si_timerid is its id: yes',
+    'timer on the ended worker\'s clock: timer_gettime 0, disarmed: yes',
+    'timer_settime on it: -1 ESRCH',
+    'the ended worker\'s timer fired while a new thread burned 150 ms of CPU: no',
+    'SIGEV_THREAD on the process CPU clock: callbacks >= 3: yes, with a wrong sigval: 0, in the main thread: 0',
+    'timer_create on a bad clock: -1 EINVAL',
+    'timer_create on the CPU clock of a thread that does not exist: -1 EINVAL',
+    'raw timer_create with a bad sigevent pointer: -1 EFAULT',
+    'raw timer_create with a bad id pointer: -1 EFAULT',
+    'timer_create(CLOCK_PROCESS_CPUTIME_ID) with signal 65: -1 EINVAL',
+  ],
+  // under km /proc/self/timers lists the host timers km holds for the payload (km has none of its own)
+  'cpu-timer-exec': [
+    'timers listed: 2',
+    'in a forked child: timers listed: 0',
+    'the periodic one fired: yes',
+    'after execve: timers listed: 0',
+    'timer_gettime of the old program\'s first timer: -1 EINVAL',
+  ],
 };
 
 for (const [mode, want] of Object.entries(MODES)) {
   definePayloadTests({ payload: 'timers', args: [mode], variants: LIBCS, native: passedWith(want) });
 }
+
+// an ignored CPU-timer signal is dropped, a blocked one with the default action stays pending, and
+// unblocking it ends the process by that signal (under km: not before, though the host sees it at once)
+definePayloadTests({
+  payload: 'timers', args: ['cpu-timer-signals'], variants: LIBCS,
+  native: (r) => assertKilledBy(r, 'SIGUSR1', [
+    'timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGUSR2 ignored): ok',
+    'timer_settime 10 ms periodic: ok',
+    '60 ms of CPU with the timer\'s signal ignored: still running',
+    'timer_delete: ok',
+    'timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGUSR1 blocked, default action): ok',
+    'timer_settime 10 ms periodic: ok',
+    'the blocked signal is pending: yes',
+    '30 ms of CPU more: still running',
+    '',
+  ].join('\n')),
+});

@@ -8,6 +8,7 @@ import { dieBySignal, signalName } from '../host/signals.js';
 import { startPayload, type PayloadSpec } from '../km/monitor.js';
 import { PayloadExit, PayloadKilled, MonitorError, ExecRequest } from '../km/exit.js';
 import { endForExec } from '../km/exec.js';
+import { deleteAllTimers } from '../km/timers.js';
 import { releaseVforkParent, startForkedChild } from '../km/fork.js';
 import { PROFILING_KM } from '../km/deliver.js';
 import type { Thread } from '../km/thread.js';
@@ -79,6 +80,8 @@ function runMonitor(start: Start, opts: MonitorOptions, name: string): never {
         start = () => { const s = startPayload(spec, opts, carry); releaseVforkParent(); return s; };
         continue;
       }
+      // the payload's host timers die with it, before km's own end (which may take a while)
+      if ((e instanceof PayloadExit || e instanceof PayloadKilled) && proc) deleteAllTimers(proc);
       if (e instanceof PayloadExit) {
         if (proc && opts.stats) printStats(proc);
         saveCodeCache();

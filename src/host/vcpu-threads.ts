@@ -1,7 +1,8 @@
 // One host thread per vCPU (native/km_native.c): TypeScript fills a slot with a command, KVM_RUN
 // or one host syscall that may block, and posts it; the thread runs it and pushes the slot number
 // onto a completion ring that the dispatcher drains. The shared layout is defined here once.
-import { native } from './native.js';
+import { native, sys } from './native.js';
+import { SYS } from './sysno.js';
 
 /** struct header in km_native.c */
 const HEADER = { seq: 0, sleeping: 4, tail: 8, ring: 64 } as const;
@@ -57,8 +58,14 @@ export class VcpuThreads {
     native.post(slot);
   }
 
-  /** the host thread id of a slot's thread (0 until it has started) */
-  hostTid(slot: number): number { return this.dv.getInt32(this.base(slot) + SLOT.hostTid, true); }
+  /** the host thread id of a slot's thread (0 for a slot never started). A thread just started
+   * may not have said who it is yet: that is waited for, as callers name its clock at once. */
+  hostTid(slot: number): number {
+    const at = (this.base(slot) + SLOT.hostTid) / 4;
+    let tid = Atomics.load(this.i32, at);
+    while (tid === 0 && this.started.has(slot)) { sys(SYS.sched_yield); tid = Atomics.load(this.i32, at); }
+    return tid;
+  }
 
   result(slot: number): number { return Number(this.dv.getBigInt64(this.base(slot) + SLOT.result, true)); }
 

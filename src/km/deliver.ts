@@ -13,6 +13,7 @@ import type { Process } from './process.js';
 import { PayloadKilled } from './exit.js';
 import { SIG_DFL, SIG_IGN, bit, UNBLOCKABLE } from './signals.js';
 import { pushSigframe, popSigframe, initialXsave, SA, type Regs, type FaultRegs } from './sigframe.js';
+import { SI_TIMER } from './timers.js';
 
 const SI_QUEUE = -1;
 
@@ -30,10 +31,44 @@ const RESTARTABLE = new Set<number>([SYS.read, SYS.write, SYS.readv, SYS.writev,
 const NOT_MIRRORED = new Set<number>([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGFPE, SIG.SIGILL, SIG.SIGTRAP, SIG.SIGSYS,
   SIG.SIGPIPE, SIG.SIGKILL, SIG.SIGSTOP, native.kickSignal()]);
 
+/**
+ * Host signals the monitor's own host timers (CPU-clock timers, src/km/cputimers.ts) send it, by
+ * how many timers use each. They are caught whatever the payload's disposition, and the monitor
+ * applies that disposition: a blocked signal stays pending (a mirrored default action would kill
+ * at once), an ignored one is dropped, a default one terminates as on Linux.
+ */
+const held = new Map<number, number>();
+/** the host C library's own signals (glibc's SIGCANCEL and SIGSETXID in the monitor) */
+const HOST_LIBC_SIGNALS = new Set<number>([32, 33]);
+/** what a host timer sends for a payload signal the monitor cannot catch as itself */
+const TIMER_CARRIER = native.kickSignal() + 1;
+
 /** Makes the host disposition of sig follow the payload's, so default actions are the kernel's own. */
 export function mirrorDisposition(sig: number, handler: number): void {
-  if (NOT_MIRRORED.has(sig) || sig < 1 || sig > NSIG) return;
+  if (NOT_MIRRORED.has(sig) || held.has(sig) || sig < 1 || sig > NSIG) return;
   native.signalDisposition(sig, handler === SIG_DFL ? 0 : handler === SIG_IGN ? 1 : 2);
+}
+
+/** The host signal a host timer sends for the payload's `sig` (the guest signal comes from the
+ * guest timer the host timer id names, so the number need not be the same). */
+export function hostTimerSignal(sig: number): number {
+  const own = NOT_MIRRORED.has(sig) || HOST_LIBC_SIGNALS.has(sig) || (sig === SIG.SIGPROF && PROFILING_KM);
+  return own ? TIMER_CARRIER : sig;
+}
+
+/** A host timer will send `sig`: catch it from now on. */
+export function holdHostSignal(sig: number): void {
+  const n = held.get(sig) ?? 0;
+  held.set(sig, n + 1);
+  if (n === 0) native.signalDisposition(sig, 2);
+}
+
+/** A host timer that sent `sig` is gone: the disposition follows the payload's `handler` again. */
+export function releaseHostSignal(sig: number, handler: number): void {
+  const n = held.get(sig) ?? 0;
+  if (n > 1) { held.set(sig, n - 1); return; }
+  held.delete(sig);
+  mirrorDisposition(sig, handler);
 }
 
 /** node runs km under its CPU or heap profiler (`node --cpu-prof bin/km ...`, for working on km itself):
@@ -56,11 +91,19 @@ export function takeHostSignals(p: Process): boolean {
   for (let s = 1; s <= NSIG; s++) {
     if (!(m & bit(s))) continue;
     const [code, pid, uid, value] = native.signalInfo(s);
+    // an expiry of one of the monitor's host timers (si_timerid and si_overrun sit where si_pid
+    // and si_uid do): the guest timer it backs queues its own signal. A stale one (its timer was
+    // deleted meanwhile) is dropped.
+    if (code === SI_TIMER) { hostTimerExpired(p, pid, uid); continue; }
     // SIGCHLD from a child km: its pid, uid and status (si_status sits where sigval does)
     const info = code === SI_QUEUE || (s === SIG.SIGCHLD && code > 0) ? { code, pid, uid, value } : code <= 0 ? { code, pid, uid } : { code };
     p.procSignals.raise(s, info);
   }
   return true;
+}
+
+function hostTimerExpired(p: Process, hostId: number, overrun: number): void {
+  for (const t of p.timers.values()) if (t.hostId === hostId) { t.expire(overrun); return; }
 }
 
 /** Loads a user-mode context into the vCPU (dropping to CPL3 when it is in the exception entry or,

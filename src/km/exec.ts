@@ -4,6 +4,7 @@
 // The current directory and umask are the monitor's own and stay as they are.
 import { native } from '../host/native.js';
 import { SIG_IGN, type PendingInfo } from './signals.js';
+import { deleteAllTimers } from './timers.js';
 import type { FdTable } from './fdtable.js';
 import type { Rlimits } from './rlimits.js';
 import type { Process } from './process.js';
@@ -26,6 +27,7 @@ export function endForExec(p: Process, t: Thread = p.cur): ExecCarry {
   const ignored: number[] = [];
   p.procSignals.actions.forEach((a, sig) => { if (sig > 0 && a.handler === SIG_IGN) ignored.push(sig); });
   p.fds.closeOnExec();
+  deleteAllTimers(p); // Linux deletes them at execve (host timers would go on firing)
   p.as.closeBackings();
   // its signal state lives in its vCPU's mailbox, which goes away with the VM (the other threads
   // were dropped before, and their state left their mailboxes then)

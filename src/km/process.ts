@@ -11,7 +11,7 @@ import { FdTable } from './fdtable.js';
 import { ProcessSignals, type ThreadSignals } from './signals.js';
 import type { Thread } from './thread.js';
 import type { Scheduler } from './scheduler.js';
-import type { PosixTimer } from './timers.js';
+import type { GuestTimer } from './timers.js';
 import { Rlimits, RLIMIT } from './rlimits.js';
 import { PAGE_SIZE } from '../vm/layout.js';
 
@@ -55,7 +55,7 @@ export class Process {
   readonly pid: number;
   readonly stats = new Map<number, SyscallStat>();
   /** POSIX timers by id */
-  readonly timers = new Map<number, PosixTimer>();
+  readonly timers = new Map<number, GuestTimer>();
   /** a host scratch area with a stable address, for argument translation (iovecs, pollfds) */
   readonly scratch = Buffer.alloc(256 * 1024);
   readonly scratchAddr: number;

@@ -215,6 +215,8 @@ export class Scheduler {
   /** Forgets a thread (execve: without its exit work, its memory is about to be replaced). */
   private drop(t: Thread): void {
     t.state = 'gone';
+    // its CPU clock stops: timers on it must not go on with the next thread on its vCPU thread
+    for (const tm of this.p.timers.values()) tm.threadEnded(t);
     t.sig.detach();
     this.p.threads.delete(t.tid);
     this.bySlot[t.h.id] = undefined;

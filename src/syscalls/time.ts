@@ -1,7 +1,7 @@
 // Clocks and sleeping: passed to the host with pointers checked.
 import { sys, native } from '../host/native.js';
 import { E } from '../host/errno.js';
-import { HostCall } from '../km/thread.js';
+import { HostCall, type Thread } from '../km/thread.js';
 import type { Process } from '../km/process.js';
 import { SYS } from '../host/sysno.js';
 import { int, type SyscallDef } from './types.js';
@@ -55,6 +55,22 @@ const P = 'passthrough' as const;
 /** Linux's encoding of CPU-time clocks of a given process or thread (negative clock ids) */
 const CPUCLOCK = { PERTHREAD: 4, SCHED: 2, MASK: 7, SHIFT: 3 } as const;
 
+/** CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID and the encoded clocks of a given process or
+ * thread (clock_getcpuclockid, pthread_getcpuclockid: negative ids) */
+export function isCpuClock(clock: number): boolean {
+  return clock === CLOCK.PROCESS_CPUTIME_ID || clock === CLOCK.THREAD_CPUTIME_ID || clock < 0;
+}
+
+/** The guest thread whose CPU clock `clock` is: undefined for any other clock, null for the clock
+ * of a thread the payload does not have. Thread id 0 is the caller (glibc's timer_create and
+ * clock_gettime pass CLOCK_THREAD_CPUTIME_ID so). */
+export function cpuClockThread(p: Process, clock: number): Thread | null | undefined {
+  if (clock === CLOCK.THREAD_CPUTIME_ID) return p.cur;
+  if (clock >= 0 || (clock & CPUCLOCK.PERTHREAD) === 0) return undefined;
+  const tid = ~(clock >> CPUCLOCK.SHIFT);
+  return tid === 0 ? p.cur : p.threads.get(tid) ?? null;
+}
+
 /**
  * The host clock id for a guest one. Guest thread ids are the monitor's own numbers, so the CPU
  * clock of a thread (CLOCK_THREAD_CPUTIME_ID, pthread_getcpuclockid) becomes the clock of the
@@ -62,15 +78,13 @@ const CPUCLOCK = { PERTHREAD: 4, SCHED: 2, MASK: 7, SHIFT: 3 } as const;
  * null: no such thread.
  */
 export function hostClockId(p: Process, clock: number): number | null {
-  const perThread = (tid: number, kind: number) => (~tid << CPUCLOCK.SHIFT) | kind | CPUCLOCK.PERTHREAD;
-  if (clock === CLOCK.THREAD_CPUTIME_ID) {
-    const h = p.sched.hostTidOf(p.cur);
-    return h > 0 ? perThread(h, CPUCLOCK.SCHED) : clock;
-  }
-  if (clock >= 0 || (clock & CPUCLOCK.PERTHREAD) === 0) return clock;
-  const t = p.threads.get(~(clock >> CPUCLOCK.SHIFT));
-  const h = t ? p.sched.hostTidOf(t) : -1;
-  return h > 0 ? perThread(h, clock & CPUCLOCK.MASK & ~CPUCLOCK.PERTHREAD) : null;
+  const t = cpuClockThread(p, clock);
+  if (t === undefined) return clock;
+  if (t === null) return null;
+  const h = p.sched.hostTidOf(t);
+  if (h <= 0) return clock === CLOCK.THREAD_CPUTIME_ID ? clock : null;
+  const kind = clock === CLOCK.THREAD_CPUTIME_ID ? CPUCLOCK.SCHED : clock & CPUCLOCK.MASK & ~CPUCLOCK.PERTHREAD;
+  return (~h << CPUCLOCK.SHIFT) | kind | CPUCLOCK.PERTHREAD;
 }
 
 function clockRead(nr: number, optional: boolean) {

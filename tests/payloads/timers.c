@@ -16,6 +16,18 @@
  *                    and clock_nanosleep (returns EINTR); SA_RESTART does not restart nanosleep
  *   restart          read() on a pipe: a SA_RESTART handler restarts it and it then returns the
  *                    data another thread writes; without SA_RESTART it fails with EINTR
+ *   cpu-timer        timers on CPU-time clocks: SIGEV_NONE on the thread's own clock (absolute and
+ *                    relative settings, the value falls only while the thread runs); a process CPU
+ *                    timer with SIGEV_SIGNAL (SI_TIMER, si_value, si_timerid), also with signals km
+ *                    keeps for itself on the host (SIGPIPE, 36); a worker's clock
+ *                    (pthread_getcpuclockid) with SIGEV_THREAD_ID to it: silent while it sleeps,
+ *                    its own expiries once it runs, disarmed (ESRCH to set) once it has ended; an
+ *                    ended thread's timer never fires for a later thread; SIGEV_THREAD;
+ *                    EINVAL/EFAULT cases
+ *   cpu-timer-exec   CPU-clock timers are listed in /proc/self/timers until deleted, a forked child
+ *                    has none, and execve deletes them
+ *   cpu-timer-signals  dispositions for a CPU-timer signal: ignored (dropped), blocked with the
+ *                    default action (stays pending), then unblocked: the process dies by it
  */
 // build-flags: -pthread -lrt
 #define _GNU_SOURCE
@@ -28,6 +40,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "common.h"
@@ -66,7 +79,7 @@ static void set_blocked(int how, int sig) {
 }
 
 static atomic_int hits;
-static volatile int last_code, last_value, last_overrun, last_signo;
+static volatile int last_code, last_value, last_overrun, last_signo, last_timerid;
 static volatile pid_t last_tid;
 static void on_sig(int sig, siginfo_t *si, void *uc) {
   (void)uc;
@@ -76,6 +89,7 @@ static void on_sig(int sig, siginfo_t *si, void *uc) {
   if (si->si_code == SI_TIMER) {
     last_value = si->si_value.sival_int;
     last_overrun = si->si_overrun;
+    last_timerid = si->si_timerid;
   }
   atomic_fetch_add(&hits, 1);
 }
@@ -306,6 +320,305 @@ static void timer_thread_id_test(void) {
   expect_err("SIGEV_THREAD_ID with a tid that is not in the process", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ks, &kid), EINVAL);
 }
 
+/* ---- cpu-timer ---- */
+static long ts_ns(struct timespec t) { return t.tv_sec * 1000000000L + t.tv_nsec; }
+static long cpu_ns(clockid_t c) {
+  struct timespec t;
+  clock_gettime(c, &t);
+  return ts_ns(t);
+}
+/* runs in the guest (no system call) for a while */
+static void spin_a_little(void) { for (volatile int i = 0; i < 100000; i++) {} }
+/* burns CPU until *counter reaches want, or limit_ms of wall time pass */
+static void spin_until(atomic_int *counter, int want, double limit_ms) {
+  double t0 = now_ms(CLOCK_MONOTONIC);
+  while (atomic_load(counter) < want && now_ms(CLOCK_MONOTONIC) - t0 < limit_ms) spin_a_little();
+}
+/* burns ms of the clock's CPU time */
+static void burn_cpu(clockid_t c, long ms) {
+  long end = cpu_ns(c) + ms * 1000000L;
+  while (cpu_ns(c) < end) spin_a_little();
+}
+static const char *yesno(int b) { return b ? "yes" : "no"; }
+
+static sem_t cw_ready, cw_go;
+static atomic_int cw_hits, cw_elsewhere;
+static volatile pid_t cw_tid;
+static volatile int cw_code, cw_value, cw_timerid;
+static void on_worker_timer(int sig, siginfo_t *si, void *uc) {
+  (void)sig; (void)uc;
+  if (sys_gettid() != cw_tid) { atomic_fetch_add(&cw_elsewhere, 1); return; }
+  cw_code = si->si_code;
+  cw_value = si->si_value.sival_int;
+  cw_timerid = si->si_timerid;
+  atomic_fetch_add(&cw_hits, 1);
+}
+/* says who it is, sleeps until told to go, then burns CPU until its timer fired 3 times */
+static void *cpu_worker(void *arg) {
+  int burn = (int)(uintptr_t)arg;
+  cw_tid = sys_gettid();
+  sem_post(&cw_ready);
+  while (sem_wait(&cw_go) == -1 && errno == EINTR) {}
+  if (burn) spin_until(&cw_hits, 3, 30000);
+  return NULL;
+}
+static void *burner(void *arg) {
+  (void)arg;
+  burn_cpu(CLOCK_THREAD_CPUTIME_ID, 150);
+  return NULL;
+}
+
+static pthread_t start_worker(int burn) {
+  pthread_t w;
+  die_if(pthread_create(&w, NULL, cpu_worker, (void *)(uintptr_t)burn), "pthread_create");
+  while (sem_wait(&cw_ready) == -1 && errno == EINTR) {}
+  return w;
+}
+
+/* SIGEV_NONE on the calling thread's own CPU clock: the first timer, made before any other thread
+ * exists (km then runs the thread on its own JS thread, and on a vCPU thread once a second starts) */
+static void cpu_timer_none(void) {
+  struct sigevent none;
+  memset(&none, 0, sizeof none);
+  none.sigev_notify = SIGEV_NONE;
+  timer_t t;
+  check("timer_create(CLOCK_THREAD_CPUTIME_ID, SIGEV_NONE)", timer_create(CLOCK_THREAD_CPUTIME_ID, &none, &t) == 0);
+  pthread_t w = start_worker(0);
+  struct timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  struct itimerspec at = { { 0, 0 }, { now.tv_sec + 1, now.tv_nsec } }, v1, v2, old;
+  check("timer_settime TIMER_ABSTIME: 1 s of thread CPU time from now", timer_settime(t, TIMER_ABSTIME, &at, NULL) == 0);
+  check("timer_gettime", timer_gettime(t, &v1) == 0);
+  burn_cpu(CLOCK_THREAD_CPUTIME_ID, 20);
+  timer_gettime(t, &v2);
+  long n1 = ts_ns(v1.it_value), n2 = ts_ns(v2.it_value);
+  printf("SIGEV_NONE on the thread's CPU clock: value at most 1 s: %s; after 20 ms of CPU it fell by 20 ms or more: %s\n",
+         yesno(n1 > 0 && n1 <= 1000000000L), yesno(n2 > 0 && n1 - n2 >= 20000000L));
+  struct itimerspec rel = { { 0, 5000000L }, { 2, 0 } };
+  check("timer_settime relative: 2 s, then every 5 ms", timer_settime(t, 0, &rel, &old) == 0);
+  timer_gettime(t, &v1);
+  printf("old setting: value at most 1 s: %s, no interval: %s; new: interval 5 ms: %s, value at most 2 s: %s\n",
+         yesno(ts_ns(old.it_value) > 0 && ts_ns(old.it_value) <= 1000000000L), yesno(ts_ns(old.it_interval) == 0),
+         yesno(ts_ns(v1.it_interval) == 5000000L), yesno(ts_ns(v1.it_value) > 0 && ts_ns(v1.it_value) <= 2000000000L));
+  check("timer_delete", timer_delete(t) == 0);
+  sem_post(&cw_go);
+  pthread_join(w, NULL);
+}
+
+/* a process CPU timer with SIGEV_SIGNAL: SI_TIMER, the sigval, the timer's id */
+static void cpu_timer_process(void) {
+  install(SIGUSR1, on_sig, 0);
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  sev.sigev_value.sival_int = 91;
+  timer_t t, t2;
+  check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGEV_SIGNAL)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t) == 0);
+  struct itimerspec its = { { 0, 20000000L }, { 0, 20000000L } }, cur, old;
+  check("timer_settime 20 ms periodic", timer_settime(t, 0, &its, NULL) == 0);
+  spin_until(&hits, 3, 30000);
+  printf("process CPU timer while busy: expiries >= 3: %s, si_code %s, si_value %d, si_timerid is its id: %s\n",
+         yesno(atomic_load(&hits) >= 3), codename(last_code), last_value, yesno(last_timerid == (int)(intptr_t)t));
+  check("timer_gettime", timer_gettime(t, &cur) == 0);
+  printf("timer_gettime: interval %ld ns, value within the interval: %s\n", cur.it_interval.tv_nsec,
+         yesno(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 20000000L));
+  struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+  check("disarming returns the old interval", timer_settime(t, 0, &off, &old) == 0 && ts_ns(old.it_interval) == 20000000L);
+  check("a second timer gets another id", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t2) == 0 && t2 != t);
+  check("timer_delete of the second", timer_delete(t2) == 0);
+
+  /* signals km does not take as themselves on the host (its own, the host libc's) */
+  int sigs[] = { SIGPIPE, 36 };
+  for (int i = 0; i < 2; i++) {
+    install(sigs[i], on_sig, 0);
+    atomic_store(&hits, 0);
+    last_code = 0;
+    sev.sigev_signo = sigs[i];
+    check("timer_create(CLOCK_PROCESS_CPUTIME_ID) with it", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t2) == 0);
+    struct itimerspec once = { { 0, 0 }, { 0, 10000000L } };
+    timer_settime(t2, 0, &once, NULL);
+    spin_until(&hits, 1, 30000);
+    printf("signal %d from a process CPU timer: handled: %s, si_code %s, si_timerid is its id: %s\n", sigs[i],
+           yesno(atomic_load(&hits) == 1 && last_signo == sigs[i]), codename(last_code), yesno(last_timerid == (int)(intptr_t)t2));
+    check("timer_delete", timer_delete(t2) == 0);
+  }
+
+  check("timer_delete", timer_delete(t) == 0);
+  expect_err("timer_settime on a deleted timer", timer_settime(t, 0, &its, NULL), EINVAL);
+  expect_err("timer_gettime on a deleted timer", timer_gettime(t, &cur), EINVAL);
+  /* raw: musl's timer_delete returns the error number itself */
+  expect_err("timer_delete again", syscall(SYS_timer_delete, (int)(intptr_t)t), EINVAL);
+}
+
+/* a worker's CPU clock (pthread_getcpuclockid), SIGEV_THREAD_ID to the worker */
+static void cpu_timer_thread(void) {
+  install(SIGUSR2, on_worker_timer, SA_RESTART);
+  pthread_t w = start_worker(1);
+  clockid_t wc;
+  die_if(pthread_getcpuclockid(w, &wc), "pthread_getcpuclockid");
+  struct ksigevent ks;
+  memset(&ks, 0, sizeof ks);
+  ks.value.sival_int = 92;
+  ks.signo = SIGUSR2;
+  ks.notify = SIGEV_THREAD_ID;
+  ks.tid = cw_tid;
+  int kid = -1;
+  check("raw timer_create(worker's CPU clock, SIGEV_THREAD_ID -> worker)", syscall(SYS_timer_create, wc, &ks, &kid) == 0);
+  struct itimerspec its = { { 0, 20000000L }, { 0, 20000000L } }, cur;
+  check("raw timer_settime 20 ms periodic", syscall(SYS_timer_settime, kid, 0, &its, NULL) == 0);
+  sleep_ms(100);
+  printf("the sleeping worker's CPU timer fired within 100 ms: %s\n", yesno(atomic_load(&cw_hits) + atomic_load(&cw_elsewhere) > 0));
+  sem_post(&cw_go);
+  pthread_join(w, NULL);
+  printf("busy worker: its expiries >= 3: %s, in other threads: %d, si_code %s, si_value %d, si_timerid is its id: %s\n",
+         yesno(atomic_load(&cw_hits) >= 3), atomic_load(&cw_elsewhere), codename(cw_code), cw_value, yesno(cw_timerid == kid));
+  long r = syscall(SYS_timer_gettime, kid, &cur);
+  printf("timer on the ended worker's clock: timer_gettime %ld, disarmed: %s\n", r, yesno(ts_ns(cur.it_value) == 0));
+  expect_err("timer_settime on it", syscall(SYS_timer_settime, kid, 0, &its, NULL), ESRCH);
+  check("timer_delete of it", syscall(SYS_timer_delete, kid) == 0);
+
+  /* a timer on a thread that ends before using 20 ms of CPU; a new thread then burns 150 ms */
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  sev.sigev_value.sival_int = 93;
+  w = start_worker(0);
+  die_if(pthread_getcpuclockid(w, &wc), "pthread_getcpuclockid");
+  timer_t t;
+  check("timer_create(a second worker's CPU clock, SIGEV_SIGNAL)", timer_create(wc, &sev, &t) == 0);
+  check("timer_settime 20 ms periodic", timer_settime(t, 0, &its, NULL) == 0);
+  sem_post(&cw_go);
+  pthread_join(w, NULL);
+  atomic_store(&hits, 0);
+  pthread_t b;
+  die_if(pthread_create(&b, NULL, burner, NULL), "pthread_create");
+  pthread_join(b, NULL);
+  printf("the ended worker's timer fired while a new thread burned 150 ms of CPU: %s\n", yesno(atomic_load(&hits) > 0));
+  check("timer_delete", timer_delete(t) == 0);
+}
+
+/* SIGEV_THREAD: the libcs' helper thread waits for their internal signal 32 (SIGEV_THREAD_ID) */
+static void cpu_timer_sigev_thread(void) {
+  sem_init(&cb_sem, 0, 0);
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD;
+  sev.sigev_notify_function = callback;
+  sev.sigev_value.sival_int = 4242;
+  timer_t t;
+  check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGEV_THREAD)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t) == 0);
+  struct itimerspec its = { { 0, 10000000L }, { 0, 10000000L } }, off = { { 0, 0 }, { 0, 0 } };
+  check("timer_settime 10 ms periodic", timer_settime(t, 0, &its, NULL) == 0);
+  spin_until(&cb_count, 3, 30000);
+  timer_settime(t, 0, &off, NULL);
+  timer_delete(t);
+  printf("SIGEV_THREAD on the process CPU clock: callbacks >= 3: %s, with a wrong sigval: %d, in the main thread: %d\n",
+         yesno(atomic_load(&cb_count) >= 3), atomic_load(&cb_bad_value), atomic_load(&cb_in_main));
+}
+
+static void cpu_timer_test(void) {
+  sem_init(&cw_ready, 0, 0);
+  sem_init(&cw_go, 0, 0);
+  cpu_timer_none();
+  cpu_timer_process();
+  cpu_timer_thread();
+  cpu_timer_sigev_thread();
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  timer_t t;
+  int kid;
+  expect_err("timer_create on a bad clock", timer_create(12345, &sev, &t), EINVAL);
+  clockid_t ghost = (clockid_t)(((unsigned)~0x3fffff00 << 3) | 6);
+  expect_err("timer_create on the CPU clock of a thread that does not exist", timer_create(ghost, &sev, &t), EINVAL);
+  expect_err("raw timer_create with a bad sigevent pointer", syscall(SYS_timer_create, CLOCK_PROCESS_CPUTIME_ID, (void *)16, &kid), EFAULT);
+  expect_err("raw timer_create with a bad id pointer", syscall(SYS_timer_create, CLOCK_PROCESS_CPUTIME_ID, NULL, (void *)16), EFAULT);
+  sev.sigev_signo = 65;
+  expect_err("timer_create(CLOCK_PROCESS_CPUTIME_ID) with signal 65", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t), EINVAL);
+}
+
+/* ---- cpu-timer-exec ---- */
+/* the process's POSIX timers as the kernel lists them (under km: the host timers km holds for the
+ * payload, as km's /proc/self is the payload's; km itself has none) */
+static int listed_timers(void) {
+  FILE *f = fopen("/proc/self/timers", "r");
+  if (!f) return -1;
+  char line[256];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) n += !strncmp(line, "ID:", 3);
+  fclose(f);
+  return n;
+}
+
+static void cpu_timer_exec_test(char **argv) {
+  if (argv[2]) {
+    printf("after execve: timers listed: %d\n", listed_timers());
+    struct itimerspec cur;
+    expect_err("timer_gettime of the old program's first timer", syscall(SYS_timer_gettime, 0, &cur), EINVAL);
+    return;
+  }
+  install(SIGUSR1, on_sig, 0);
+  struct sigevent sev, none;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  memset(&none, 0, sizeof none);
+  none.sigev_notify = SIGEV_NONE;
+  timer_t tp, tt, td;
+  check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGEV_SIGNAL)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &tp) == 0);
+  check("timer_create(CLOCK_THREAD_CPUTIME_ID, SIGEV_NONE)", timer_create(CLOCK_THREAD_CPUTIME_ID, &none, &tt) == 0);
+  check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGEV_NONE)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &none, &td) == 0);
+  check("timer_delete of the last", timer_delete(td) == 0);
+  struct itimerspec its = { { 0, 10000000L }, { 0, 10000000L } }, far = { { 0, 0 }, { 100, 0 } };
+  check("timer_settime 10 ms periodic", timer_settime(tp, 0, &its, NULL) == 0);
+  check("timer_settime 100 s", timer_settime(tt, 0, &far, NULL) == 0);
+  printf("timers listed: %d\n", listed_timers());
+  pid_t c = fork();
+  if (c == 0) {
+    printf("in a forked child: timers listed: %d\n", listed_timers());
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  spin_until(&hits, 1, 30000);
+  printf("the periodic one fired: %s\n", yesno(atomic_load(&hits) >= 1));
+  fflush(stdout);
+  execl("/proc/self/exe", argv[0], argv[1], "after", (char *)NULL);
+  printf("execve: FAIL (%s)\n", errname(errno));
+}
+
+/* ---- cpu-timer-signals ---- */
+static void cpu_timer_signals_test(void) {
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR2;
+  signal(SIGUSR2, SIG_IGN);
+  timer_t t;
+  check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGUSR2 ignored)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t) == 0);
+  struct itimerspec its = { { 0, 10000000L }, { 0, 10000000L } };
+  check("timer_settime 10 ms periodic", timer_settime(t, 0, &its, NULL) == 0);
+  burn_cpu(CLOCK_PROCESS_CPUTIME_ID, 60);
+  printf("60 ms of CPU with the timer's signal ignored: still running\n");
+  check("timer_delete", timer_delete(t) == 0);
+
+  set_blocked(SIG_BLOCK, SIGUSR1);
+  sev.sigev_signo = SIGUSR1;
+  check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGUSR1 blocked, default action)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t) == 0);
+  check("timer_settime 10 ms periodic", timer_settime(t, 0, &its, NULL) == 0);
+  sigset_t pend;
+  double t0 = now_ms(CLOCK_MONOTONIC);
+  do { spin_a_little(); sigpending(&pend); } while (!sigismember(&pend, SIGUSR1) && now_ms(CLOCK_MONOTONIC) - t0 < 30000);
+  printf("the blocked signal is pending: %s\n", yesno(sigismember(&pend, SIGUSR1)));
+  burn_cpu(CLOCK_PROCESS_CPUTIME_ID, 30);
+  printf("30 ms of CPU more: still running\n");
+  set_blocked(SIG_UNBLOCK, SIGUSR1); /* its default action ends the process here */
+  printf("unblocked: still running: FAIL\n");
+}
+
 /* ---- timerfd ---- */
 static void timerfd_test(void) {
   int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -460,8 +773,11 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "timerfd")) timerfd_test();
   else if (!strcmp(m, "nanosleep-eintr")) nanosleep_eintr_test();
   else if (!strcmp(m, "restart")) restart_test();
+  else if (!strcmp(m, "cpu-timer")) cpu_timer_test();
+  else if (!strcmp(m, "cpu-timer-signals")) cpu_timer_signals_test();
+  else if (!strcmp(m, "cpu-timer-exec")) cpu_timer_exec_test(argv);
   else {
-    fprintf(stderr, "usage: timers alarm|setitimer|posix-timer|sigev-thread|timer-thread-id|timerfd|nanosleep-eintr|restart\n");
+    fprintf(stderr, "usage: timers alarm|setitimer|posix-timer|sigev-thread|timer-thread-id|timerfd|nanosleep-eintr|restart|cpu-timer|cpu-timer-signals|cpu-timer-exec\n");
     return 2;
   }
   return finish();
