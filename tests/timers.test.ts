@@ -37,6 +37,10 @@ const MODES: Record<string, readonly string[]> = {
     'after 60 ms blocked: one signal yes, si_overrun >= 3: yes, timer_getoverrun >= 3: yes, equal: yes',
     'absolute one-shot: fired, value 77, not before the deadline: yes',
     'timer_create with signal 1000: -1 EINVAL',
+    'timer_create(CLOCK_MONOTONIC_RAW): -1 EOPNOTSUPP',
+    'timer_create(CLOCK_MONOTONIC_COARSE): -1 EOPNOTSUPP',
+    'raw timer_settime with a bad old-value pointer: -1 EFAULT',
+    'armed all the same: yes',
   ],
   'sigev-thread': ['callbacks: at least 3: yes, with a wrong sigval: 0, in the main thread: 0'],
   'timer-thread-id': [

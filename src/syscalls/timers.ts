@@ -18,10 +18,12 @@ const NOTES = 'SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE; SI_TIMER with the time
   + 'REALTIME/MONOTONIC/BOOTTIME/TAI: kept by the monitor. CPU-time clocks (process, thread, clock_getcpuclockid, '
   + 'pthread_getcpuclockid): a host POSIX timer on the matching host clock (a thread\'s is that of the host thread running its '
   + 'vCPU; its timers stop when the thread ends, as on Linux), whose host signal the monitor turns into the guest timer\'s; '
-  + 'two of them with the same signal expiring before the monitor takes the first count as one expiry. Other clocks: EINVAL';
+  + 'two of them with the same signal expiring before the monitor takes the first count as one expiry. MONOTONIC_RAW and the COARSE clocks: EOPNOTSUPP; other clocks: EINVAL';
 const TFD_CLOEXEC = 0o2000000, TFD_NONBLOCK = 0o4000;
 /** clocks a monitor timer can follow */
 const TIMER_CLOCKS = new Set<number>([CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.BOOTTIME, CLOCK.TAI]);
+/** clocks that can be read but carry no timers (Linux: EOPNOTSUPP) */
+const NO_TIMERS = new Set<number>([CLOCK.MONOTONIC_RAW, CLOCK.REALTIME_COARSE, CLOCK.MONOTONIC_COARSE]);
 
 function readClock(clock: number): bigint {
   const t = clockNow(clock);
@@ -57,7 +59,7 @@ function createCpuTimer(p: Process, clock: number, ev: Sigevent | null, idPtr: n
 
 function timerCreate(p: Process, clock: number, sevp: number, idPtr: number): number | Park {
   const cpu = isCpuClock(clock);
-  if (!cpu && !TIMER_CLOCKS.has(clock)) return EINVAL;
+  if (!cpu && !TIMER_CLOCKS.has(clock)) return NO_TIMERS.has(clock) ? -E.EOPNOTSUPP : EINVAL;
   if (!p.as.canWrite(idPtr, 4)) return EFAULT;
   let ev: Sigevent | null = null;
   if (sevp !== 0) {
@@ -83,11 +85,10 @@ function timerSettime(p: Process, id: number, flags: number, newPtr: number, old
   if (!t) return EINVAL;
   const spec = readItimerspec(p, newPtr);
   if (typeof spec === 'number') return spec;
-  if (oldPtr !== 0 && !p.as.canWrite(oldPtr, ITIMERSPEC.size)) return EFAULT;
   const old = t.set(spec.value, spec.interval, (flags & TIMER_ABSTIME) !== 0);
   if (typeof old === 'number') return old;
-  if (oldPtr !== 0) p.writeBytes(oldPtr, itimerspecBytes(old));
-  return 0;
+  // as Linux: the timer is armed even when the old value cannot be written back
+  return oldPtr === 0 || p.writeBytes(oldPtr, itimerspecBytes(old)) ? 0 : EFAULT;
 }
 
 function timerGettime(p: Process, id: number, ptr: number): number {

@@ -222,6 +222,16 @@ static void posix_timer_test(void) {
   bad.sigev_signo = 1000;
   timer_t t3;
   expect_err("timer_create with signal 1000", timer_create(CLOCK_MONOTONIC, &bad, &t3), EINVAL);
+  /* clocks that can be read but carry no timers */
+  expect_err("timer_create(CLOCK_MONOTONIC_RAW)", timer_create(CLOCK_MONOTONIC_RAW, &sev, &t3), EOPNOTSUPP);
+  expect_err("timer_create(CLOCK_MONOTONIC_COARSE)", timer_create(CLOCK_MONOTONIC_COARSE, &sev, &t3), EOPNOTSUPP);
+  /* a bad pointer for the old value: the timer is armed all the same, then EFAULT */
+  int kid;
+  check("raw timer_create(CLOCK_MONOTONIC)", syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &kid) == 0);
+  struct itimerspec one = { { 0, 0 }, { 10, 0 } }, now;
+  expect_err("raw timer_settime with a bad old-value pointer", syscall(SYS_timer_settime, kid, 0, &one, (void *)16), EFAULT);
+  printf("armed all the same: %s\n", syscall(SYS_timer_gettime, kid, &now) == 0 && now.it_value.tv_sec >= 9 ? "yes" : "no");
+  syscall(SYS_timer_delete, kid);
 }
 
 /* ---- sigev-thread ---- */
