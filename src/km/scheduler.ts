@@ -18,6 +18,7 @@ import { formatCall, formatResult } from '../syscalls/trace.js';
 import type { Process } from './process.js';
 import { PayloadExit, PayloadKilled, MonitorError, ThreadExit } from './exit.js';
 import { readFault, VEC } from './faults.js';
+import { monitorNow } from '../host/clock.js';
 
 /** MXCSR's offset in the XSAVE image */
 const XSAVE_MXCSR = 24;
@@ -35,7 +36,7 @@ const KICK_RETRY_MS = 2;
 
 const enum Step { RUN, HOST, PARK, GONE }
 
-/** A monitor timer: fires at `at` (performance.now() ms). */
+/** A monitor timer: fires at `at` (monitorNow() ms, src/host/clock.ts). */
 export interface MonitorTimer { at: number; fire(now: number): void }
 
 export class Scheduler {
@@ -132,7 +133,7 @@ export class Scheduler {
         this.apply(t, t.state === 'host' ? this.hostDone(t, r) : this.onExit(t, r));
       }
       if (takeHostSignals(this.p)) this.notify();
-      const now = performance.now();
+      const now = monitorNow();
       let next = Infinity;
       for (const tm of this.timers) {
         if (tm.at <= now) { this.timers.delete(tm); tm.fire(now); } else next = Math.min(next, tm.at);
@@ -148,7 +149,7 @@ export class Scheduler {
       }
       // timers may have been added by what ran above
       for (const tm of this.timers) next = Math.min(next, tm.at);
-      const wait = next === Infinity ? -1 : Math.max(0, Math.ceil((next - performance.now()) * 1e6));
+      const wait = next === Infinity ? -1 : Math.max(0, Math.ceil((next - monitorNow()) * 1e6));
       vt.wait(seen, wait);
     }
   }
@@ -298,7 +299,7 @@ export class Scheduler {
     for (let i = 0; i < 6; i++) args[i] = mb[2 + 2 * i]! + (mb[3 + 2 * i]! | 0) * TWO32;
     t.nr = nr;
     const e = nr >= 0 ? DISPATCH[nr] : undefined;
-    if (p.opts.stats) t.t0 = performance.now();
+    if (p.opts.stats) t.t0 = monitorNow();
     let ret: number | HostCall | Park;
     this.inSyscall = t;
     try {
@@ -323,7 +324,7 @@ export class Scheduler {
     }
     t.park = ret;
     if (!this.threaded) { this.wantThreaded = true; return Step.PARK; }
-    return this.checkPark(t, performance.now()) ?? Step.PARK;
+    return this.checkPark(t, monitorNow()) ?? Step.PARK;
   }
 
   /** the blocking host call of t returned r */
@@ -374,7 +375,7 @@ export class Scheduler {
     const e = nr >= 0 ? DISPATCH[nr] : undefined;
     if (p.opts.stats) {
       const s = p.stats.get(nr) ?? { count: 0, errors: 0, ns: 0 };
-      s.count++; s.ns += (performance.now() - t.t0) * 1e6;
+      s.count++; s.ns += (monitorNow() - t.t0) * 1e6;
       if (ret < 0 && ret > -4096) s.errors++;
       p.stats.set(nr, s);
     }
@@ -417,7 +418,7 @@ export class Scheduler {
 
   private wake(t: Thread): void {
     if (t.state === 'parked') {
-      const s = this.checkPark(t, performance.now());
+      const s = this.checkPark(t, monitorNow());
       if (s !== null) this.apply(t, s);
     } else if (t.state === 'guest' || t.state === 'host') {
       this.kick(t);
@@ -426,7 +427,7 @@ export class Scheduler {
 
   private kick(t: Thread): void {
     this.counts.kicks++;
-    t.kickedAt = performance.now();
+    t.kickedAt = monitorNow();
     this.vt!.kick(t.h.id);
   }
 }

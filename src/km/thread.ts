@@ -11,7 +11,7 @@ export class HostCall {
 }
 
 /** A wait served by the monitor itself (sigsuspend, sigtimedwait, pause): `check` returns the
- * syscall's result once it can end, else null; at `deadline` (performance.now() ms) `onTimeout`
+ * syscall's result once it can end, else null; at `deadline` (monitorNow() ms, src/host/clock.ts) `onTimeout`
  * gives the result. */
 export class Park {
   constructor(readonly check: () => number | null, readonly deadline = Infinity, readonly onTimeout: () => number = () => 0) {}
@@ -26,7 +26,7 @@ export class Thread {
   readonly args = new Float64Array(6);
   call: HostCall | null = null;
   park: Park | null = null;
-  /** performance.now() of the syscall's start (statistics) */
+  /** monitorNow() of the syscall's start (statistics) */
   t0 = 0;
   /** when the monitor last asked its host thread to stop (0: not asked) */
   kickedAt = 0;

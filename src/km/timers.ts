@@ -10,6 +10,7 @@ import type { Process } from './process.js';
 import type { MonitorTimer } from './scheduler.js';
 import type { PendingInfo } from './signals.js';
 import type { Thread } from './thread.js';
+import { monitorNow } from '../host/clock.js';
 
 export const SIGEV = { SIGNAL: 0, NONE: 1, THREAD: 2, THREAD_ID: 4 } as const;
 export const SI_TIMER = -2;
@@ -106,7 +107,7 @@ export type ClockReader = (clock: number) => bigint;
 
 /** A timer on REALTIME/MONOTONIC/BOOTTIME/TAI, kept by the monitor: fired from the scheduler. */
 export class PosixTimer extends GuestTimer implements MonitorTimer {
-  /** monitor time (performance.now() ms) of the next expiry; Infinity when disarmed */
+  /** monitor time (monitorNow() ms, src/host/clock.ts) of the next expiry; Infinity when disarmed */
   at = Infinity;
   /** the next expiry on the timer's own clock, ns */
   expiry = 0n;
@@ -129,7 +130,7 @@ export class PosixTimer extends GuestTimer implements MonitorTimer {
     if (valueNs === 0n) { this.at = Infinity; return; }
     const now = this.now(this.clock);
     this.expiry = abs ? valueNs : now + valueNs;
-    this.at = performance.now() + Number(this.expiry - now) / 1e6;
+    this.at = monitorNow() + Number(this.expiry - now) / 1e6;
     sched.timers.add(this);
     sched.needDispatcher();
   }

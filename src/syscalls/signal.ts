@@ -11,6 +11,7 @@ import type { PendingInfo } from '../km/signals.js';
 import { encodeSiginfo } from '../km/sigframe.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, readTimespecNs } from './args.js';
+import { monitorNow } from '../host/clock.js';
 
 const SIGSET_SIZE = 8;
 const SI_USER = 0, SI_TKILL = -6;
@@ -158,7 +159,7 @@ function sigtimedwait(p: Process, setPtr: number, infoPtr: number, timeoutPtr: n
   // while it waits, the set is unblocked so that process-directed signals are routed to it
   s.savedMask = s.blocked;
   s.blocked &= ~set;
-  return new Park(tryTake, performance.now() + ms, () => -E.EAGAIN);
+  return new Park(tryTake, monitorNow() + ms, () => -E.EAGAIN);
 }
 
 /** rt_sigsuspend and pause: wait, with a temporary mask, until a signal is delivered */
