@@ -97,13 +97,15 @@ export class Machine {
   }
 
   /** The caller's FPU state as the landing pad saved it at this clone (4 KiB, KVM's XSAVE layout),
-   * or null when it does not save it (see createVcpu). */
+   * or null when it does not save it (see createVcpu). The buffer is reused by the next call: it
+   * is meant for KVM_SET_XSAVE at once. */
   cloneXsave(h: VcpuHandle): Uint8Array | null {
     if (!this.xsaveFitsMailbox) return null;
-    const img = new Uint8Array(4096);
+    const img = this.xsaveScratch ??= new Uint8Array(4096);
     img.set(new Uint8Array(h.mb.buffer, h.mb.byteOffset + this.sym('MB_XSAVE'), this.cpu.xsaveSize));
     return img;
   }
+  private xsaveScratch: Uint8Array | undefined;
 
   sym(name: string): number {
     const v = this.image.sym[name];
