@@ -14,7 +14,7 @@ import { PROFILING_KM } from '../km/deliver.js';
 import type { Thread } from '../km/thread.js';
 import { KvmError } from '../kvm/kvm.js';
 import type { MonitorOptions, Process } from '../km/process.js';
-import { DISPATCH } from '../syscalls/table.js';
+import { describe } from '../syscalls/table.js';
 import { ElfError } from '../elf/elf.js';
 import { ArgListTooLong } from '../elf/stack.js';
 
@@ -25,7 +25,7 @@ function printStats(p: Process): void {
   const total = rows.reduce((n, [, s]) => n + s.count, 0);
   const lines = ['[km] syscall statistics', `${'syscall'.padEnd(20)} ${'calls'.padStart(9)} ${'errors'.padStart(7)} ${'total ms'.padStart(10)} ${'us/call'.padStart(9)}`];
   for (const [nr, s] of rows) {
-    lines.push(`${(DISPATCH[nr]?.name ?? `syscall_${nr}`).padEnd(20)} ${String(s.count).padStart(9)} ${String(s.errors).padStart(7)} ${(s.ns / 1e6).toFixed(3).padStart(10)} ${(s.ns / 1e3 / s.count).toFixed(2).padStart(9)}`);
+    lines.push(`${(describe(nr)?.name ?? `syscall_${nr}`).padEnd(20)} ${String(s.count).padStart(9)} ${String(s.errors).padStart(7)} ${(s.ns / 1e6).toFixed(3).padStart(10)} ${(s.ns / 1e3 / s.count).toFixed(2).padStart(9)}`);
   }
   lines.push(`${'total'.padEnd(20)} ${String(total).padStart(9)}`);
   const c = p.sched.counts;

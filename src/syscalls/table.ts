@@ -1,6 +1,6 @@
 // The syscall table: the single source of truth for what the monitor does with each Linux system
 // call. It drives dispatch, trace names and the generated compatibility document.
-import { SYS, type SyscallName } from '../host/sysno.js';
+import { SYS, syscallName } from '../host/sysno.js';
 import { FAST_KIND, type SyscallDef } from './types.js';
 import { fsSyscalls } from './fs.js';
 import { pollSyscalls } from './poll.js';
@@ -41,14 +41,14 @@ const entry = (d: SyscallDef, nr: number, family: string): TableEntry => ({
   name: d.name, status: d.status, args: d.args, handler: d.handler, ret: d.ret, sigpipe: d.sigpipe, notes: d.notes, fast: d.fast, nr, family,
 });
 
-/** Indexed by syscall number (no sorting, no closures: this runs at every start, cold). */
+/** Indexed by syscall number (no sorting, no closures: this runs at every start, cold). Only the
+ * calls the families define: any other number is not implemented (ENOSYS). */
 function build(): (TableEntry | undefined)[] {
   const byNr: (TableEntry | undefined)[] = [];
-  for (const name of Object.keys(SYS) as SyscallName[]) byNr[SYS[name]] = entry({ name, status: 'unsupported', args: [] }, SYS[name], 'not implemented');
   for (const family of Object.keys(families)) {
     for (const d of families[family]!) {
       const nr = SYS[d.name];
-      if (byNr[nr]!.family !== 'not implemented') throw new Error(`syscall table: ${d.name} defined twice`);
+      if (byNr[nr]) throw new Error(`syscall table: ${d.name} defined twice`);
       if (d.status !== 'unsupported' && !d.handler) throw new Error(`syscall table: ${d.name} has no handler`);
       byNr[nr] = entry(d, nr, family);
     }
@@ -56,15 +56,26 @@ function build(): (TableEntry | undefined)[] {
   return byNr;
 }
 
-/** dense dispatch array indexed by syscall number */
+/** dispatch array indexed by syscall number */
 export const DISPATCH: readonly (TableEntry | undefined)[] = build();
 
+/** The entry for nr, with a 'not implemented' one for a Linux syscall the families do not define
+ * (names for traces, statistics and the compatibility document). */
+export function describe(nr: number): TableEntry | undefined {
+  const e = DISPATCH[nr];
+  if (e) return e;
+  const name = syscallName(nr);
+  return name === undefined ? undefined : entry({ name, status: 'unsupported', args: [] }, nr, 'not implemented');
+}
+
 /** every syscall km knows by name, in number order */
-export const TABLE: readonly TableEntry[] = DISPATCH.filter((e): e is TableEntry => e !== undefined);
+export function allSyscalls(): TableEntry[] {
+  return (Object.values(SYS) as number[]).sort((a, b) => a - b).map((nr) => describe(nr)!);
+}
 
 /** the fast path's kinds by syscall number (native/km_native.c), from the table's `fast` marks */
 export function fastKinds(): Uint8Array {
   const k = new Uint8Array(DISPATCH.length);
-  for (const e of TABLE) if (e.fast) k[e.nr] = FAST_KIND[e.fast];
+  for (const e of DISPATCH) if (e?.fast) k[e.nr] = FAST_KIND[e.fast];
   return k;
 }

@@ -1,5 +1,6 @@
 // Human-readable syscall traces: each call with decoded arguments and its result.
 import { errnoName } from '../host/errno.js';
+import { syscallName } from '../host/sysno.js';
 import { signalName } from '../host/signals.js';
 import type { Process } from '../km/process.js';
 import type { ArgKind } from './types.js';
@@ -90,7 +91,7 @@ function decode(p: Process, kind: ArgKind, v: number): string {
 }
 
 export function formatCall(p: Process, e: TableEntry | undefined, nr: number, a: Float64Array): string {
-  if (!e) return `syscall_${nr}(${hex(a[0]!)}, ${hex(a[1]!)}, ${hex(a[2]!)})`;
+  if (!e) return `${syscallName(nr) ?? `syscall_${nr}`}(${hex(a[0]!)}, ${hex(a[1]!)}, ${hex(a[2]!)})`;
   const args = e.args.map((k, i) => decode(p, k, a[i]!));
   return `${e.name}(${args.join(', ')})`;
 }
