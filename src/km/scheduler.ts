@@ -133,16 +133,20 @@ export class Scheduler {
         this.apply(t, t.state === 'host' ? this.hostDone(t, r) : this.onExit(t, r));
       }
       if (takeHostSignals(this.p)) this.notify();
-      const now = monitorNow();
+      // the clock is read only when a timer, a park or a kick needs it (it is a host call here)
+      let now = NaN;
       let next = Infinity;
       for (const tm of this.timers) {
+        if (Number.isNaN(now)) now = monitorNow();
         if (tm.at <= now) { this.timers.delete(tm); tm.fire(now); } else next = Math.min(next, tm.at);
       }
       for (const t of this.p.threads.values()) {
         if (t.state === 'parked') {
+          if (Number.isNaN(now)) now = monitorNow();
           const s = this.checkPark(t, now);
           if (s !== null) this.apply(t, s); else next = Math.min(next, t.park!.deadline);
         } else if (t.kickedAt) {
+          if (Number.isNaN(now)) now = monitorNow();
           if (now - t.kickedAt >= KICK_RETRY_MS) this.kick(t);
           next = Math.min(next, t.kickedAt + KICK_RETRY_MS);
         }

@@ -98,6 +98,21 @@ export type RegsInput = Partial<Record<RegName, number | bigint>>;
 /** struct kvm_cpuid_entry2's fields as a list, made once (setCpuid runs for every vCPU, cold) */
 const CPUID_ENTRY_FIELDS = Object.entries(KvmCpuidEntry2.fields).map(([k, [off, kind]]) => [k as keyof CpuidEntry, off, kind] as const);
 
+/** struct kvm_cpuid2 for entries, encoded once per list (every vCPU of a VM gets the same) */
+const encodedCpuid = new WeakMap<readonly CpuidEntry[], DataView>();
+function encodeCpuid(entries: readonly CpuidEntry[]): DataView {
+  let dv = encodedCpuid.get(entries);
+  if (dv) return dv;
+  dv = new DataView(new ArrayBuffer(KvmCpuid2Header.size + entries.length * KvmCpuidEntry2.size));
+  dv.setUint32(0, entries.length, true);
+  for (let i = 0; i < entries.length; i++) {
+    const base = KvmCpuid2Header.size + i * KvmCpuidEntry2.size, e = entries[i]!;
+    for (const [k, off, kind] of CPUID_ENTRY_FIELDS) writeField(dv, base + off, kind, e[k]);
+  }
+  encodedCpuid.set(entries, dv);
+  return dv;
+}
+
 export class Vcpu {
   /** the mmap'ed struct kvm_run */
   readonly run: DataView;
@@ -186,14 +201,8 @@ export class Vcpu {
     return true;
   }
 
-  setCpuid(entries: CpuidEntry[]): void {
-    const dv = new DataView(new ArrayBuffer(KvmCpuid2Header.size + entries.length * KvmCpuidEntry2.size));
-    dv.setUint32(0, entries.length, true);
-    for (let i = 0; i < entries.length; i++) {
-      const base = KvmCpuid2Header.size + i * KvmCpuidEntry2.size, e = entries[i]!;
-      for (const [k, off, kind] of CPUID_ENTRY_FIELDS) writeField(dv, base + off, kind, e[k]);
-    }
-    ioctlOrThrow(this.fd, 'KVM_SET_CPUID2', IOCTL.SET_CPUID2, dv);
+  setCpuid(entries: readonly CpuidEntry[]): void {
+    ioctlOrThrow(this.fd, 'KVM_SET_CPUID2', IOCTL.SET_CPUID2, encodeCpuid(entries));
   }
 
   /** one MSR's value (KVM_GET_MSRS) */
