@@ -15,6 +15,7 @@ import type { Thread } from '../km/thread.js';
 import { KvmError } from '../kvm/kvm.js';
 import type { MonitorOptions, Process } from '../km/process.js';
 import { describe } from '../syscalls/table.js';
+import { vcpuStats } from '../kvm/stats.js';
 import { ElfError } from '../elf/elf.js';
 import { ArgListTooLong } from '../elf/stack.js';
 
@@ -30,6 +31,10 @@ function printStats(p: Process): void {
   lines.push(`${'total'.padEnd(20)} ${String(total).padStart(9)}`);
   const c = p.sched.counts;
   lines.push(`[km] other vCPU exits: interrupted ${c.interrupts}, faults ${c.faults}; kicks sent ${c.kicks}; calls on vCPU threads ${c.hostCalls}; monitor waits ${c.parks}; threads at most ${p.sched.maxLive}`);
+  const kvm = new Map<string, bigint>();
+  for (const h of p.machine.allVcpus) for (const [k, v] of vcpuStats(h.vcpu.fd)) kvm.set(k, (kvm.get(k) ?? 0n) + v);
+  const counters = [...kvm].filter(([, v]) => v !== 0n).map(([k, v]) => `${k} ${v}`);
+  if (counters.length) lines.push(`[km] KVM's counters, all vCPUs: ${counters.join(', ')}`);
   p.log(lines.join('\n'));
 }
 

@@ -34,6 +34,7 @@ export const IOCTL = {
   GET_XCRS: IOR(0xa6, 392),
   SET_XCRS: IOW(0xa7, 392),
   GET_TSC_KHZ: IO(0xa3),
+  GET_STATS_FD: IO(0xce),
 } as const;
 
 export const CAP = {
@@ -52,6 +53,15 @@ export const MSR = {
   STAR: 0xc0000081, LSTAR: 0xc0000082, CSTAR: 0xc0000083, SFMASK: 0xc0000084,
   TSC: 0x10, FS_BASE: 0xc0000100, GS_BASE: 0xc0000101, KERNEL_GS_BASE: 0xc0000102,
 } as const;
+
+/** struct kvm_stats_header, at the start of a KVM_GET_STATS_FD file */
+export const KvmStatsHeader = defineLayout(24, {
+  flags: [0, 'u32'], name_size: [4, 'u32'], num_desc: [8, 'u32'], id_offset: [12, 'u32'], desc_offset: [16, 'u32'], data_offset: [20, 'u32'],
+} as const);
+/** struct kvm_stats_desc without its name (name_size bytes follow it; the exponent at 4 is not read) */
+export const KvmStatsDesc = defineLayout(16, {
+  flags: [0, 'u32'], size: [6, 'u16'], offset: [8, 'u32'], bucket_size: [12, 'u32'],
+} as const);
 
 /** struct kvm_run (the mmap'ed vCPU page), fields the monitor reads */
 export const KvmRun = defineLayout(0x130, {

@@ -64,6 +64,8 @@ export class Machine {
   /** the clock page the vDSO reads */
   readonly vclock: VClock;
   private readonly vcpus: VcpuHandle[] = [];
+  /** every vCPU made so far (reused ones once) */
+  get allVcpus(): readonly VcpuHandle[] { return this.vcpus; }
 
   constructor(devicePath = '/dev/kvm') {
     this.kvm = Kvm.open(devicePath);
