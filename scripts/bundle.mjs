@@ -11,6 +11,8 @@ await build({
   outfile: join(root, 'dist', 'src', 'cli', 'km.bundle.cjs'),
   bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
   minifyWhitespace: true, minifySyntax: true,
+  // ASCII only, so bin/km reads the bundle as latin1 (no UTF-8 decoding at every start)
+  charset: 'ascii',
   // import.meta.url only appears on the ES-module path, which the bundle never takes
   logOverride: { 'empty-import-meta': 'silent' },
 });
