@@ -51,6 +51,9 @@ export interface NativeAddon {
   runFast(vcpuFd: number, runAddr: number, mailboxAddr: number): number;
   /** ends the process with status; the kernel's teardown of the VM and memory runs in a helper task */
   exitDetached(status: number): never;
+  /** [kvm fd, API version, vcpu mmap size, VM fd, vCPU 0 fd] the addon made at load on a helper
+   * thread (fds -errno where that failed), or null when there was none or it was taken */
+  takePrewarmed(): [number, number, number, number, number] | null;
 }
 
 // Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs

@@ -23,17 +23,37 @@ function ioctlOrThrow(fd: number, name: string, req: number, arg: number | Array
 
 export interface CpuidEntry { function: number; index: number; flags: number; eax: number; ebx: number; ecx: number; edx: number }
 
+const DEFAULT_DEVICE = '/dev/kvm';
+
 /** The /dev/kvm device: capability checks and VM creation. */
 export class Kvm {
   readonly vcpuMmapSize: number;
-  private constructor(readonly fd: number, readonly path: string) {
-    const v = ioctlOrThrow(fd, 'KVM_GET_API_VERSION', IOCTL.GET_API_VERSION);
+  /** the VM and its vCPU 0 the addon made ahead (see open), for the first createVm */
+  private prewarmed: { vm: number; vcpu0: number } | null = null;
+
+  private constructor(readonly fd: number, readonly path: string, known?: { api: number; mmapSize: number }) {
+    const v = known?.api ?? ioctlOrThrow(fd, 'KVM_GET_API_VERSION', IOCTL.GET_API_VERSION);
     if (v !== KVM_API_VERSION) throw new KvmError('KVM_GET_API_VERSION', E.EINVAL, `version ${v}, need ${KVM_API_VERSION}`);
-    this.vcpuMmapSize = ioctlOrThrow(fd, 'KVM_GET_VCPU_MMAP_SIZE', IOCTL.GET_VCPU_MMAP_SIZE);
+    this.vcpuMmapSize = known?.mmapSize ?? ioctlOrThrow(fd, 'KVM_GET_VCPU_MMAP_SIZE', IOCTL.GET_VCPU_MMAP_SIZE);
   }
 
-  /** Opens the device; throws HostError('open <path>') with the errno on failure. */
-  static open(path = '/dev/kvm'): Kvm {
+  /**
+   * Opens the device; throws HostError('open <path>') with the errno on failure. The addon opens
+   * the default device and makes a VM with vCPU 0 on a helper thread while node loads the monitor
+   * (native/km_native.c, prewarm): the first open takes those when they are sound, and closes them
+   * otherwise (another device, or a failure the plain path below then reports itself).
+   */
+  static open(path = DEFAULT_DEVICE): Kvm {
+    const pre = native.takePrewarmed();
+    if (pre) {
+      const [kvm, api, mmapSize, vm, vcpu0] = pre;
+      if (path === DEFAULT_DEVICE && kvm >= 0 && api === KVM_API_VERSION && mmapSize > 0 && vm >= 0 && vcpu0 >= 0) {
+        const k = new Kvm(kvm, path, { api, mmapSize });
+        k.prewarmed = { vm, vcpu0 };
+        return k;
+      }
+      for (const fd of [vcpu0, vm, kvm]) if (fd >= 0) hostClose(fd);
+    }
     const fd = hostOpen(path, O.RDWR | O.CLOEXEC);
     if (fd < 0) throw new HostError(`open ${path}`, -fd);
     return new Kvm(fd, path);
@@ -65,6 +85,9 @@ export class Kvm {
   }
 
   createVm(): Vm {
+    const pre = this.prewarmed;
+    this.prewarmed = null;
+    if (pre) return new Vm(this, pre.vm, pre.vcpu0);
     const fd = ioctlOrThrow(this.fd, 'KVM_CREATE_VM', IOCTL.CREATE_VM, 0);
     return new Vm(this, fd);
   }
@@ -73,7 +96,8 @@ export class Kvm {
 }
 
 export class Vm {
-  constructor(readonly kvm: Kvm, readonly fd: number) {}
+  /** vcpu0: a vCPU 0 made ahead with the VM (Kvm.open), for the first createVcpu(0); -1: none */
+  constructor(readonly kvm: Kvm, readonly fd: number, private vcpu0 = -1) {}
   private readonly region = new StructView(KvmUserspaceMemoryRegion);
 
   /** KVM_SET_USER_MEMORY_REGION; size 0 deletes the slot */
@@ -85,11 +109,19 @@ export class Vm {
   }
 
   createVcpu(id: number): Vcpu {
+    if (id === 0 && this.vcpu0 >= 0) {
+      const fd = this.vcpu0;
+      this.vcpu0 = -1;
+      return new Vcpu(this, id, fd);
+    }
     const fd = ioctlOrThrow(this.fd, 'KVM_CREATE_VCPU', IOCTL.CREATE_VCPU, id);
     return new Vcpu(this, id, fd);
   }
 
-  close(): void { hostClose(this.fd); }
+  close(): void {
+    if (this.vcpu0 >= 0) hostClose(this.vcpu0);
+    hostClose(this.fd);
+  }
 }
 
 /** Registers to load: bigint for any 64-bit value, number for exact integers below 2^53. */
