@@ -3,12 +3,23 @@
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64';
 export type Layout = { readonly size: number; readonly fields: Readonly<Record<string, readonly [number, FieldKind]>> };
 
+/** every layout defined, for checkLayouts (tests/struct.test.ts) */
+export const LAYOUTS: Layout[] = [];
+
+/** A struct layout. Checked by the tests (checkLayouts), not at every start: the monitor defines
+ * some fifty of them while it loads. */
 export function defineLayout<F extends Record<string, readonly [number, FieldKind]>>(size: number, fields: F): { size: number; fields: F } {
-  for (const [name, [off, kind]] of Object.entries(fields)) {
-    const width = kind === 'u8' ? 1 : kind === 'u16' ? 2 : kind.endsWith('32') ? 4 : 8;
-    if (off < 0 || off + width > size) throw new Error(`layout: field ${name} out of struct`);
-  }
-  return { size, fields };
+  const layout = { size, fields };
+  LAYOUTS.push(layout);
+  return layout;
+}
+
+const WIDTH: Record<FieldKind, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8 };
+
+/** the fields of a layout that do not lie inside it, as 'name@offset' */
+export function fieldsOutside(layout: Layout): string[] {
+  return Object.entries(layout.fields).filter(([, [off, kind]]) => !Number.isInteger(off) || off < 0 || off + WIDTH[kind] > layout.size)
+    .map(([name, [off]]) => `${name}@${off}`);
 }
 
 const TWO32 = 4294967296;
