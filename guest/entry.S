@@ -30,6 +30,8 @@
         .set MB_SIGBLOCKED, 144 /* the thread's signal mask and its own pending signals, kept by */
         .set MB_SIGPENDING, 152 /* the monitor for the native fast path (not touched here) */
         .set MB_XSAVE_MASK, 160 /* XCR0 components saved at clone (set by the monitor; 0: none) */
+        .set MB_CLEARTID, 168   /* the thread's clear_child_tid and robust list head, kept by the */
+        .set MB_ROBUST,   176   /* monitor for the native fast path's thread exit (not touched here) */
         .set MB_XSAVE,   1024   /* the caller's XSAVE image at clone and clone3 (64-byte aligned),
                                  * which the new thread starts with: no KVM_GET_XSAVE */
         .set MB_SIZE,    4096
@@ -39,7 +41,7 @@
         .globl MB_NR, MB_ARG0, MB_ARG1, MB_ARG2, MB_ARG3, MB_ARG4, MB_ARG5, MB_RET, MB_RIP
         .globl MB_RFLAGS, MB_RSP, MB_STACK, MB_SIZE, DOORBELL_OFF, EXC_STUB_STRIDE
         .globl MB_RBX, MB_RBP, MB_R12, MB_R13, MB_R14, MB_R15, MB_SIGBLOCKED, MB_SIGPENDING
-        .globl MB_XSAVE_MASK, MB_XSAVE
+        .globl MB_XSAVE_MASK, MB_XSAVE, MB_CLEARTID, MB_ROBUST
         .globl syscall_entry, syscall_return, exc_stubs, exc_halt, sigreturn_trampoline, guest_code_end
 
         .text

@@ -151,7 +151,7 @@ static uint64_t host_pending;
  * Anything else (other fds, bad pointers, negative lengths, tracing or statistics on) goes to
  * TypeScript untouched.
  */
-enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3, FAST_EPOLL = 4, FAST_YIELD = 5, FAST_SIGMASK = 6 };
+enum { FAST_NONE = 0, FAST_FD_BUFFER = 1, FAST_GETPID = 2, FAST_FUTEX = 3, FAST_EPOLL = 4, FAST_YIELD = 5, FAST_SIGMASK = 6, FAST_THREAD_EXIT = 7 };
 #define SIGSET_SIZE 8
 #define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
 #define EPOLL_EVENT_SIZE 12
@@ -167,8 +167,8 @@ static struct {
     uint64_t *volatile proc_pending; /* process-directed pending signals (TypeScript's word) */
 } fast;
 
-/* mailbox words (guest/entry.S: MB_NR, MB_ARG0.., MB_RET, MB_SIGBLOCKED, MB_SIGPENDING) */
-enum { MBW_NR = 0, MBW_ARG0 = 1, MBW_RET = 7, MBW_SIGBLOCKED = 18, MBW_SIGPENDING = 19 };
+/* mailbox words (guest/entry.S: MB_NR, MB_ARG0.., MB_RET, MB_SIGBLOCKED, MB_SIGPENDING, MB_CLEARTID, MB_ROBUST) */
+enum { MBW_NR = 0, MBW_ARG0 = 1, MBW_RET = 7, MBW_SIGBLOCKED = 18, MBW_SIGPENDING = 19, MBW_CLEARTID = 21, MBW_ROBUST = 22 };
 
 /* host address of guest [addr, addr+len) when it lies inside guest memory, else 0 */
 static uint64_t guest_host(uint64_t addr, uint64_t len) {
@@ -188,6 +188,29 @@ static int guest_copy(void *local, uint64_t guest, size_t len, int to_guest) {
     struct iovec l = { local, len }, g = { (void *)(uintptr_t)h, len };
     long r = syscall(to_guest ? SYS_process_vm_writev : SYS_process_vm_readv, getpid(), &l, 1, &g, 1, 0);
     return r == (long)len ? 0 : -EFAULT;
+}
+
+/*
+ * The first step of a thread's exit, done here so that a thread joining it wakes without waiting
+ * for the monitor: clear_child_tid is zeroed and woken (as the kernel does, private and shared
+ * waiters alike), when the thread holds no robust futex (its list is empty or unset; the monitor
+ * walks a list that is not). The word is then cleared in the mailbox: the monitor, which ends the
+ * thread next, sees there is nothing left to clear. A tid address the guest may not write is left
+ * to the monitor, which skips it as Linux does.
+ */
+static void thread_exit_wake(uint64_t *mb) {
+    uint64_t ctid = mb[MBW_CLEARTID], robust = mb[MBW_ROBUST];
+    if (!ctid || ctid % 4) return;
+    if (robust) {
+        uint64_t head[3]; /* list.next, futex_offset, list_op_pending */
+        if (guest_copy(head, robust, sizeof head, 0) || head[0] != robust || head[2] != 0) return;
+    }
+    uint32_t zero = 0;
+    if (guest_copy(&zero, ctid, 4, 1)) return;
+    uint64_t h = guest_host(ctid, 4);
+    syscall(SYS_futex, (uint32_t *)(uintptr_t)h, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    syscall(SYS_futex, (uint32_t *)(uintptr_t)h, FUTEX_WAKE, 1, NULL, NULL, 0);
+    mb[MBW_CLEARTID] = 0;
 }
 
 static uint64_t signals_pending(const uint64_t *mb) {
@@ -221,6 +244,9 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
     case FAST_GETPID:
         r = getpid();
         break;
+    case FAST_THREAD_EXIT:
+        thread_exit_wake(mb);
+        return 0; /* the monitor ends the thread */
     case FAST_YIELD:
         r = syscall(SYS_sched_yield);
         break;

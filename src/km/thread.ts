@@ -30,15 +30,21 @@ export class Thread {
   t0 = 0;
   /** when the monitor last asked its host thread to stop (0: not asked) */
   kickedAt = 0;
-  clearChildTid = 0;
   /** another thread called execve: this one ends as soon as its host thread gives it back */
   doomed = false;
-  robustList = 0;
   fsBase = 0;
   /** the thread's name (PR_SET_NAME; a new thread inherits its creator's) */
   comm = '';
 
   constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals) {
     sig.bind(h.sigWords);
+    h.exitWords.fill(0n);
   }
+
+  /** clear_child_tid and the robust list head live in the vCPU's mailbox: the native fast path
+   * clears and wakes the tid itself when the thread exits (and zeroes the word: nothing left to do) */
+  get clearChildTid(): number { return Number(this.h.exitWords[0]); }
+  set clearChildTid(addr: number) { this.h.exitWords[0] = BigInt(addr); }
+  get robustList(): number { return Number(this.h.exitWords[1]); }
+  set robustList(addr: number) { this.h.exitWords[1] = BigInt(addr); }
 }

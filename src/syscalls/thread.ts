@@ -130,7 +130,7 @@ export const threadSyscalls: SyscallDef[] = [
     const status = int(a[0]!) & 0xff;
     if (p.threads.size <= 1) throw new PayloadExit(status);
     throw new ThreadExit(status);
-  }, notes: 'ends the thread; clear_child_tid and robust futexes handled; the last thread ends the process' },
+  }, fast: 'threadExit', notes: 'ends the thread; clear_child_tid and robust futexes handled; the last thread ends the process' },
   { name: 'futex', status: 'partial', args: ['ptr', 'int', 'int', 'ptr', 'ptr', 'hex'], handler: (p, a) => futex(p, a[0]!, int(a[1]!), int(a[2]!), a[3]!, a[4]!, int(a[5]!)), fast: 'futex',
     notes: 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET (private or not, CLOCK_REALTIME) on the host futex of the same memory; PI futexes: ENOSYS' },
 ];

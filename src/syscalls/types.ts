@@ -34,12 +34,14 @@ export interface SyscallDef {
 }
 
 /** fast-path kinds; the numbers are km_native.c's FAST_* */
-export const FAST_KIND = { fdBuffer: 1, getpid: 2, futex: 3, epoll: 4, yield: 5, sigmask: 6 } as const;
+export const FAST_KIND = { fdBuffer: 1, getpid: 2, futex: 3, epoll: 4, yield: 5, sigmask: 6, threadExit: 7 } as const;
 /** fdBuffer: (fd, buffer, length[, offset]) on a plain host fd with the buffer inside guest memory,
  * made as the handler would make it; getpid: the monitor's pid; futex: the host futex of the same
  * memory, for the operations and timeouts the handler passes through as they are; epoll: a wait
  * on a plain host epoll fd into guest memory (no temporary signal mask); yield: sched_yield;
- * sigmask: rt_sigprocmask while no signal is pending for the thread or the process */
+ * sigmask: rt_sigprocmask while no signal is pending for the thread or the process; threadExit:
+ * only the first step of a thread's exit, clearing and waking clear_child_tid when the thread holds
+ * no robust futex, before the handler ends the thread as always */
 export type FastKind = keyof typeof FAST_KIND;
 
 /** lower 32 bits as a signed int, as the kernel reads `int` arguments */

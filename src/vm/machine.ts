@@ -44,6 +44,9 @@ export interface VcpuHandle {
   mb32: Uint32Array;
   /** [blocked, own pending] of the thread on this vCPU, for the native fast path (ThreadSignals) */
   sigWords: BigUint64Array;
+  /** [clear_child_tid, robust list head] of the thread on this vCPU, for the native fast path's
+   * thread exit (Thread) */
+  exitWords: BigUint64Array;
 }
 
 /** the landing pad's private stack: its top in the mailbox page, and what it may use below it */
@@ -168,6 +171,7 @@ export class Machine {
       mb: new DataView(mbView.buffer, mbView.byteOffset, PAGE_SIZE),
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
       sigWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_SIGBLOCKED'), 2),
+      exitWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_CLEARTID'), 2),
     };
     this.vcpus.push(h);
     return h;

@@ -7,6 +7,9 @@
 // build-flags: -pthread
 #include "common.h"
 #include <fcntl.h>
+#ifndef FUTEX_WAIT
+#define FUTEX_WAIT 0 /* musl has no linux/futex.h */
+#endif
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -44,6 +47,15 @@ static void *fpu_state(void *arg) {
   printf("new thread: mxcsr %#x fcw %#x\n", mxcsr, (unsigned)fcw);
   return NULL;
 }
+
+/* a bare thread (no libc thread state) that ends at once with exit(2): clear_child_tid is the
+ * kernel's (the native fast path clears and wakes it) */
+static int bare_exit(void *arg) {
+  (void)arg;
+  syscall(SYS_exit, 0);
+  return 0;
+}
+#define BARE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID)
 
 static void *blocked_reader(void *arg) {
   int fd = *(int *)arg;
@@ -136,6 +148,24 @@ int main(void) {
   usleep(200000);
   pthread_kill(th, SIGUSR1);
   pthread_join(th, NULL);
+
+  /* thread exit: clear_child_tid is zeroed and woken; a word the thread may not write is left */
+  {
+    static char stack_a[65536] __attribute__((aligned(16))), stack_b[65536] __attribute__((aligned(16)));
+    static volatile int tid_word;
+    int *ro = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *ro = 7;
+    mprotect(ro, pg, PROT_READ);
+    tid_word = -1;
+    int t1 = clone(bare_exit, stack_a + sizeof stack_a, BARE_FLAGS, NULL, NULL, NULL, (int *)&tid_word);
+    struct timespec limit = { 2, 0 };
+    int timed_out = 0;
+    for (int v; (v = tid_word) != 0 && !timed_out;) timed_out = syscall(SYS_futex, &tid_word, FUTEX_WAIT, v, &limit, NULL, 0) != 0 && errno == ETIMEDOUT;
+    printf("bare thread started: %s, its tid word cleared: %s, the waiter woken: %s\n", t1 > 0 ? "yes" : "no", tid_word == 0 ? "yes" : "no", timed_out ? "no" : "yes");
+    int t2 = clone(bare_exit, stack_b + sizeof stack_b, BARE_FLAGS, NULL, NULL, NULL, ro);
+    usleep(100000);
+    printf("bare thread started: %s, a read-only tid word left as it was: %d\n", t2 > 0 ? "yes" : "no", *ro);
+  }
 
   /* EPIPE: ignored SIGPIPE gives the error; the default action then ends the process */
   close(p[0]);
