@@ -91,7 +91,7 @@ Options:
                          fails with EAGAIN (default and ceiling: what KVM and km allow)
       --argv0 NAME       argv[0] for the payload (default: the executable as given)
   -V, --trace            print each system call, decoded, with its result, to stderr
-  -S, --stats            print system call counts and time at exit, to stderr
+  -S, --stats            print system call counts and time, and KVM's own counters, at exit, to stderr
   -v, --verbose          say how the payload ended when it was killed (signal, address, rip)
       --device PATH      KVM device (default /dev/kvm)
   -h, --help             show this help
