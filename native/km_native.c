@@ -192,25 +192,33 @@ static int guest_copy(void *local, uint64_t guest, size_t len, int to_guest) {
 
 /*
  * The first step of a thread's exit, done here so that a thread joining it wakes without waiting
- * for the monitor: clear_child_tid is zeroed and woken (as the kernel does, private and shared
- * waiters alike), when the thread holds no robust futex (its list is empty or unset; the monitor
- * walks a list that is not). The word is then cleared in the mailbox: the monitor, which ends the
- * thread next, sees there is nothing left to clear. A tid address the guest may not write is left
- * to the monitor, which skips it as Linux does.
+ * for the monitor's JavaScript: clear_child_tid is zeroed and woken (as the kernel does, private
+ * and shared waiters alike) when the thread holds no robust futex (its list is unset or empty; the
+ * monitor walks one that is not). In two halves, so that the monitor sees the exit before anything
+ * the woken thread does next: take_exit_tid, before the exit is reported, takes the word from the
+ * mailbox (the monitor then finds nothing left to clear); release_exit_tid, once it is reported,
+ * clears and wakes it. A word the guest may not write is skipped, as Linux skips it.
  */
-static void thread_exit_wake(uint64_t *mb) {
-    uint64_t ctid = mb[MBW_CLEARTID], robust = mb[MBW_ROBUST];
+static __thread uint64_t exit_tid;
+
+static void take_exit_tid(uint64_t *mb) {
+    uint64_t ctid = __atomic_load_n(&mb[MBW_CLEARTID], __ATOMIC_SEQ_CST), robust = mb[MBW_ROBUST];
     if (!ctid || ctid % 4) return;
     if (robust) {
         uint64_t head[3]; /* list.next, futex_offset, list_op_pending */
         if (guest_copy(head, robust, sizeof head, 0) || head[0] != robust || head[2] != 0) return;
     }
+    exit_tid = __atomic_exchange_n(&mb[MBW_CLEARTID], 0, __ATOMIC_SEQ_CST);
+}
+
+static void release_exit_tid(void) {
+    uint64_t ctid = exit_tid;
+    exit_tid = 0;
     uint32_t zero = 0;
-    if (guest_copy(&zero, ctid, 4, 1)) return;
-    uint64_t h = guest_host(ctid, 4);
-    syscall(SYS_futex, (uint32_t *)(uintptr_t)h, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
-    syscall(SYS_futex, (uint32_t *)(uintptr_t)h, FUTEX_WAKE, 1, NULL, NULL, 0);
-    mb[MBW_CLEARTID] = 0;
+    if (!ctid || guest_copy(&zero, ctid, 4, 1)) return;
+    uint32_t *h = (uint32_t *)(uintptr_t)guest_host(ctid, 4);
+    syscall(SYS_futex, h, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    syscall(SYS_futex, h, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 static uint64_t signals_pending(const uint64_t *mb) {
@@ -245,8 +253,8 @@ static int fast_exit(const struct kvm_run *run, uint64_t *mb, const volatile uin
         r = getpid();
         break;
     case FAST_THREAD_EXIT:
-        thread_exit_wake(mb);
-        return 0; /* the monitor ends the thread */
+        take_exit_tid(mb);
+        return 0; /* the monitor ends the thread; release_exit_tid once that is reported */
     case FAST_YIELD:
         r = syscall(SYS_sched_yield);
         break;
@@ -391,6 +399,8 @@ static napi_value js_run_fast(napi_env env, napi_callback_info info) {
         r = ioctl(fd, KVM_RUN, 0);
         if (r == -1) { r = -errno; break; }
     } while (fast_exit(run, mb, &host_pending));
+    /* the monitor is this thread: nothing of the exit can be seen out of order */
+    if (exit_tid) release_exit_tid();
     return make_i64(env, r);
 }
 
@@ -634,6 +644,7 @@ static void *slot_main(void *arg) {
         uint32_t at = __atomic_fetch_add(&hdr->tail, 1, __ATOMIC_SEQ_CST);
         __atomic_store_n(&hdr->ring[at % RING_SIZE], id + 1, __ATOMIC_SEQ_CST);
         wake_dispatcher();
+        if (exit_tid) release_exit_tid();
         if (cmd == CMD_EXIT) return NULL;
     }
 }
