@@ -2,9 +2,9 @@
 // own binary is ~100 MB) is mapped read-only instead: parsing reads only its headers, so only those
 // pages are paged in, and the loader maps its segments from the same host file (src/elf/loader.ts)
 // rather than copying them into guest memory.
-import { readFileSync } from 'node:fs';
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
+import { E } from '../host/errno.js';
 import { MAP, PROT, hostMmap, hostOpen } from '../host/hostcalls.js';
 
 /** files at least this big are mapped, not read (below it, one read costs less than the mapping) */
@@ -20,18 +20,30 @@ export interface ExecutableFile {
   mapping: { addr: number; len: number } | null;
 }
 
-/** An executable's bytes; `size` is its size from stat. Throws node's error for an unreadable file. */
-export function openExecutable(path: string, size: number): ExecutableFile {
+/** An executable's bytes; `size` is its size from stat. -errno when it cannot be opened or read. */
+export function openExecutable(path: string, size: number): ExecutableFile | number {
+  const fd = hostOpen(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fd;
   if (size >= MAP_EXECUTABLE_MIN) {
-    const fd = hostOpen(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      const addr = hostMmap(0, size, PROT.READ, MAP.PRIVATE, fd, 0);
-      if (addr >= 0) return { bytes: new Uint8Array(native.view(addr, size)), fd, mapping: { addr, len: size } };
-      sys(SYS.close, fd);
-    }
-    // anything unusual (a file that shrank, a file system without mmap): read it as a small one
+    const addr = hostMmap(0, size, PROT.READ, MAP.PRIVATE, fd, 0);
+    if (addr >= 0) return { bytes: new Uint8Array(native.view(addr, size)), fd, mapping: { addr, len: size } };
+    // anything unusual (a file system without mmap): read it as a small one
   }
-  return { bytes: readFileSync(path), fd: -1, mapping: null };
+  const bytes = readAll(fd, size);
+  sys(SYS.close, fd);
+  return typeof bytes === 'number' ? bytes : { bytes, fd: -1, mapping: null };
+}
+
+/** the whole file behind fd (size from stat; a file that changed size meanwhile is read as it is now) */
+function readAll(fd: number, size: number): Uint8Array | number {
+  let buf = Buffer.allocUnsafe(Math.max(size, 4096)), n = 0;
+  for (;;) {
+    if (n === buf.length) { const bigger = Buffer.allocUnsafe(buf.length * 2); buf.copy(bigger, 0, 0, n); buf = bigger; }
+    const r = sys(SYS.read, fd, native.addressOf(buf) + n, buf.length - n);
+    if (r < 0) { if (r === -E.EINTR) continue; return r; }
+    if (r === 0) return buf.subarray(0, n);
+    n += r;
+  }
 }
 
 /** Gives back the mapping and descriptor of a loaded (or abandoned) executable; its bytes are gone. */

@@ -86,6 +86,17 @@ export function hostWriteString(fd: number, s: string): void {
   }
 }
 
+/** struct stat (x86-64; the fields km reads) */
+export const StatLayout = defineLayout(144, { dev: [0, 'u64'], ino: [8, 'u64'], mode: [24, 'u32'], size: [48, 'i64'] } as const);
+export const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000;
+
+/** stat(2) of a host path (following links) through the addon, without node's fs; -errno on failure */
+export function hostStat(path: string): StructView<typeof StatLayout> | number {
+  const st = new StructView(StatLayout);
+  const r = sys(SYS.stat, native.addressOf(cstr(path)), native.addressOf(st.dv));
+  return r < 0 ? r : st;
+}
+
 /** struct sysinfo (the fields km reads) */
 export const SysinfoLayout = defineLayout(112, { totalram: [32, 'u64'], mem_unit: [104, 'u32'] });
 

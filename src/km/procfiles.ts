@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { cstr, PROT } from '../host/hostcalls.js';
+import { cstr, hostStat, PROT, StatLayout } from '../host/hostcalls.js';
+import { StructView } from '../util/struct.js';
 import { PAGE_SIZE, VCLOCK_VA, VDSO_VA } from '../vm/layout.js';
 import type { FileId, Vma } from './addrspace.js';
 import type { Process } from './process.js';
@@ -19,22 +20,19 @@ import { NSIG } from '../host/signals.js';
 export type ProcFileName = 'maps' | 'status' | 'stat' | 'statm' | 'cmdline' | 'environ' | 'auxv' | 'limits' | 'comm' | 'fdinfo';
 export const PROC_FILES: ReadonlySet<string> = new Set<ProcFileName>(['maps', 'status', 'stat', 'statm', 'cmdline', 'environ', 'auxv', 'limits', 'comm']);
 
-/** struct stat (x86-64): the fields read here */
-const Stat = { size: 144, dev: 0, ino: 8 } as const;
-
-function fileIdFrom(buf: Buffer): FileId {
-  return { dev: Number(buf.readBigUInt64LE(Stat.dev)), ino: Number(buf.readBigUInt64LE(Stat.ino)) };
+function fileIdFrom(st: StructView<typeof StatLayout>): FileId {
+  return { dev: st.get('dev'), ino: st.get('ino') };
 }
 
 /** device and inode of a host file (undefined when it cannot be stat'ed) */
 export function fileIdOf(path: string): FileId | undefined {
-  const b = Buffer.alloc(Stat.size), c = cstr(path);
-  return sys(SYS.stat, native.addressOf(c), native.addressOf(b)) < 0 ? undefined : fileIdFrom(b);
+  const st = hostStat(path);
+  return typeof st === 'number' ? undefined : fileIdFrom(st);
 }
 
 export function fileIdOfFd(hostFd: number): FileId | undefined {
-  const b = Buffer.alloc(Stat.size);
-  return sys(SYS.fstat, hostFd, native.addressOf(b)) < 0 ? undefined : fileIdFrom(b);
+  const st = new StructView(StatLayout);
+  return sys(SYS.fstat, hostFd, native.addressOf(st.dv)) < 0 ? undefined : fileIdFrom(st);
 }
 
 /** target of a host symlink (readlink), or null */

@@ -14,7 +14,8 @@
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { AT_FDCWD, O, cstr, hostMemfd, hostPwriteAll, MFD_ALLOW_SEALING } from '../host/hostcalls.js';
+import { AT_FDCWD, O, cstr, hostMemfd, hostPwriteAll, hostStat, MFD_ALLOW_SEALING, StatLayout } from '../host/hostcalls.js';
+import { StructView } from '../util/struct.js';
 import type { Process } from './process.js';
 import { PROC_FILES, procFileContents, hostReadlink, type ProcFileName } from './procfiles.js';
 
@@ -189,16 +190,16 @@ export function procOpen(p: Process, route: ProcRoute, flags: number, mode: numb
 
 // ---- directories km lists ----
 
-/** struct stat fields used to recognise the host directories */
-const ST_SIZE = 144, ST_DEV = 0, ST_INO = 8;
 const DT_DIR = 4, DT_REG = 8, DT_LNK = 10;
 
+/** device:inode of a host fd or path, to recognise the host directories km lists */
 function statId(fdOrPath: number | string): string | null {
-  const b = Buffer.alloc(ST_SIZE);
-  const r = typeof fdOrPath === 'number'
-    ? sys(SYS.fstat, fdOrPath, native.addressOf(b))
-    : sys(SYS.stat, native.addressOf(cstr(fdOrPath)), native.addressOf(b));
-  return r < 0 ? null : `${b.readBigUInt64LE(ST_DEV)}:${b.readBigUInt64LE(ST_INO)}`;
+  let st: StructView<typeof StatLayout> | number;
+  if (typeof fdOrPath === 'number') {
+    st = new StructView(StatLayout);
+    if (sys(SYS.fstat, fdOrPath, native.addressOf(st.dv)) < 0) st = -1;
+  } else st = hostStat(fdOrPath);
+  return typeof st === 'number' ? null : `${st.get('dev')}:${st.get('ino')}`;
 }
 
 let procDev: string | null | undefined;
