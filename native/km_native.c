@@ -148,6 +148,8 @@ static uint64_t host_pending;
  *     fault goes to TypeScript, before anything changed. The new mask is stored, then the pending
  *     words are read again: a signal posted meanwhile puts the old mask back and goes to
  *     TypeScript (which stores pending, then reads masks, in the same order).
+ *   FAST_THREAD_EXIT (exit of a thread): only its first step, clear_child_tid (take_exit_tid and
+ *     release_exit_tid below); the exit itself always goes to TypeScript.
  * Anything else (other fds, bad pointers, negative lengths, tracing or statistics on) goes to
  * TypeScript untouched.
  */
@@ -357,14 +359,19 @@ static napi_value js_fast_config(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
+/* the data of a call's only argument, a typed array as typed_array_arg wants it */
+static void *only_typed_array_arg(napi_env env, napi_callback_info info, napi_typedarray_type want, size_t min, size_t *len, const char *what) {
+    size_t argc = 1;
+    napi_value v;
+    if (napi_get_cb_info(env, info, &argc, &v, NULL, NULL) != napi_ok) return NULL;
+    return typed_array_arg(env, v, want, min, len, what);
+}
+
 /* fastFds(table: Int32Array): guest fd -> plain host fd or -1. TypeScript keeps every array it ever
  * passed alive (a vCPU thread may still be reading the previous one). */
 static napi_value js_fast_fds(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value v;
-    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
     size_t len;
-    void *data = typed_array_arg(env, v, napi_int32_array, 0, &len, "fastFds: expected an Int32Array");
+    void *data = only_typed_array_arg(env, info, napi_int32_array, 0, &len, "fastFds: expected an Int32Array");
     if (!data) return NULL;
     /* shrink first, grow last: a reader never indexes past the array it read */
     if ((int64_t)len < fast.nfds) __atomic_store_n(&fast.nfds, (int64_t)len, __ATOMIC_SEQ_CST);
@@ -375,11 +382,8 @@ static napi_value js_fast_fds(napi_env env, napi_callback_info info) {
 
 /* fastSignals(word: BigUint64Array): the process-directed pending mask (TypeScript keeps it alive) */
 static napi_value js_fast_signals(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value v;
-    CHECK(napi_get_cb_info(env, info, &argc, &v, NULL, NULL));
     size_t len;
-    void *data = typed_array_arg(env, v, napi_biguint64_array, 1, &len, "fastSignals: expected a BigUint64Array");
+    void *data = only_typed_array_arg(env, info, napi_biguint64_array, 1, &len, "fastSignals: expected a BigUint64Array");
     if (!data) return NULL;
     __atomic_store_n(&fast.proc_pending, (uint64_t *)data, __ATOMIC_SEQ_CST);
     return NULL;

@@ -4,9 +4,8 @@
 // payload is scripts/warmup/warmup.c, built dynamically (the dynamic loader, memory, files, identity,
 // a pipe, a signal, a sleep, threads): a monitor function the cache lacks is compiled from source at
 // its first use, which made a program's first thread ~2 ms slower; the bigger cache costs a hello
-// start a little. Without a C compiler,
-// examples/hello is run if it exists; without /dev/kvm the run fails and the first real run makes
-// the cache instead.
+// start a little. Without a C compiler examples/hello is run if it exists; without /dev/kvm the run
+// fails and the first real run makes the cache instead.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -20,8 +20,8 @@
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
-#include <termios.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,7 +77,8 @@ int main(int argc, char **argv) {
   sysinfo(&si);
   unsigned char rnd[16];
   if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) return 1;
-  if (getuid() != geteuid() && getgid() != getegid() && getppid() < 0) return 1;
+  volatile long ids = (long)getuid() + geteuid() + getgid() + getegid() + getppid();
+  (void)ids;
   struct timespec res;
   clock_getres(CLOCK_MONOTONIC, &res);
   struct sigaction sa;

@@ -5,11 +5,10 @@
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { MAP, PROT, hostMmap, hostOpen } from '../host/hostcalls.js';
+import { MAP, O, PROT, hostMmap, hostOpen } from '../host/hostcalls.js';
 
 /** files at least this big are mapped, not read (below it, one read costs less than the mapping) */
 export const MAP_EXECUTABLE_MIN = 1 << 20;
-const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 
 export interface ExecutableFile {
   /** the whole file: read into memory, or a read-only host mapping of it */
@@ -22,7 +21,7 @@ export interface ExecutableFile {
 
 /** An executable's bytes; `size` is its size from stat. -errno when it cannot be opened or read. */
 export function openExecutable(path: string, size: number): ExecutableFile | number {
-  const fd = hostOpen(path, O_RDONLY | O_CLOEXEC);
+  const fd = hostOpen(path, O.RDONLY | O.CLOEXEC);
   if (fd < 0) return fd;
   if (size >= MAP_EXECUTABLE_MIN) {
     const addr = hostMmap(0, size, PROT.READ, MAP.PRIVATE, fd, 0);

@@ -97,6 +97,13 @@ export function hostStat(path: string): StructView<typeof StatLayout> | number {
   return r < 0 ? r : st;
 }
 
+/** fstat(2) of a host descriptor through the addon; -errno on failure */
+export function hostFstat(fd: number): StructView<typeof StatLayout> | number {
+  const st = new StructView(StatLayout);
+  const r = sys(SYS.fstat, fd, native.addressOf(st.dv));
+  return r < 0 ? r : st;
+}
+
 /** struct sysinfo (the fields km reads) */
 export const SysinfoLayout = defineLayout(112, { totalram: [32, 'u64'], mem_unit: [104, 'u32'] });
 

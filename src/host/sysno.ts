@@ -64,10 +64,9 @@ export const SYS = {
 
 export type SyscallName = keyof typeof SYS;
 
-
-let names: string[] | undefined;
+let names: SyscallName[] | undefined;
 /** The name of syscall nr (traces, statistics, documents; built at first use) */
 export function syscallName(nr: number): SyscallName | undefined {
   if (!names) { names = []; for (const name of Object.keys(SYS) as SyscallName[]) names[SYS[name]] = name; }
-  return names[nr] as SyscallName | undefined;
+  return names[nr];
 }

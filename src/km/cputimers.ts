@@ -9,11 +9,10 @@ import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { holdHostSignal, hostTimerSignal, releaseHostSignal } from './deliver.js';
-import { DISARMED, GuestTimer, ITIMERSPEC, SIGEV, SIGEVENT, itimerspecBytes, parseItimerspec, type Itimer, type Sigevent } from './timers.js';
+import { DISARMED, GuestTimer, ITIMERSPEC, SIGEV, SIGEVENT, TIMER_ABSTIME, itimerspecBytes, parseItimerspec, type Itimer, type Sigevent } from './timers.js';
 import type { Process } from './process.js';
 import type { Thread } from './thread.js';
 
-const TIMER_ABSTIME = 1;
 
 /** a host struct sigevent: `signo` to this process, or nothing (SIGEV_NONE) */
 function hostSigevent(signo: number): Buffer {
@@ -21,6 +20,11 @@ function hostSigevent(signo: number): Buffer {
   b.writeInt32LE(signo === 0 ? SIGEV.NONE : SIGEV.SIGNAL, f.notify[0]);
   b.writeInt32LE(signo, f.signo[0]);
   return b;
+}
+
+/** a host timer no longer sends sig: its disposition follows the payload's again */
+function releaseFor(p: Process, sig: number): void {
+  releaseHostSignal(sig, p.procSignals.actions[sig]!.handler);
 }
 
 export class CpuTimer extends GuestTimer {
@@ -41,7 +45,7 @@ export class CpuTimer extends GuestTimer {
     const sev = hostSigevent(hostSig), hid = new Int32Array(1);
     const r = sys(SYS.timer_create, hostClock, native.addressOf(sev), native.addressOf(hid));
     if (r < 0) {
-      if (hostSig) releaseHostSignal(hostSig, p.procSignals.actions[hostSig]!.handler);
+      if (hostSig) releaseFor(p, hostSig);
       return r;
     }
     return new CpuTimer(p, id, ev, hid[0]!, hostSig, thread);
@@ -78,6 +82,6 @@ export class CpuTimer extends GuestTimer {
     if (this.host < 0) return;
     sys(SYS.timer_delete, this.host);
     this.host = -1;
-    if (this.hostSig) releaseHostSignal(this.hostSig, this.p.procSignals.actions[this.hostSig]!.handler);
+    if (this.hostSig) releaseFor(this.p, this.hostSig);
   }
 }

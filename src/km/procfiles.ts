@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { cstr, hostStat, PROT, StatLayout } from '../host/hostcalls.js';
-import { StructView } from '../util/struct.js';
+import { cstr, hostFstat, hostStat, PROT, type StatLayout } from '../host/hostcalls.js';
+import type { StructView } from '../util/struct.js';
 import { PAGE_SIZE, VCLOCK_VA, VDSO_VA } from '../vm/layout.js';
 import type { FileId, Vma } from './addrspace.js';
 import type { Process } from './process.js';
@@ -31,8 +31,8 @@ export function fileIdOf(path: string): FileId | undefined {
 }
 
 export function fileIdOfFd(hostFd: number): FileId | undefined {
-  const st = new StructView(StatLayout);
-  return sys(SYS.fstat, hostFd, native.addressOf(st.dv)) < 0 ? undefined : fileIdFrom(st);
+  const st = hostFstat(hostFd);
+  return typeof st === 'number' ? undefined : fileIdFrom(st);
 }
 
 /** target of a host symlink (readlink), or null */

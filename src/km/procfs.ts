@@ -14,8 +14,7 @@
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { AT_FDCWD, O, cstr, hostMemfd, hostPwriteAll, hostStat, MFD_ALLOW_SEALING, StatLayout } from '../host/hostcalls.js';
-import { StructView } from '../util/struct.js';
+import { AT_FDCWD, O, cstr, hostFstat, hostMemfd, hostPwriteAll, hostStat, MFD_ALLOW_SEALING } from '../host/hostcalls.js';
 import type { Process } from './process.js';
 import { PROC_FILES, procFileContents, hostReadlink, type ProcFileName } from './procfiles.js';
 
@@ -194,11 +193,7 @@ const DT_DIR = 4, DT_REG = 8, DT_LNK = 10;
 
 /** device:inode of a host fd or path, to recognise the host directories km lists */
 function statId(fdOrPath: number | string): string | null {
-  let st: StructView<typeof StatLayout> | number;
-  if (typeof fdOrPath === 'number') {
-    st = new StructView(StatLayout);
-    if (sys(SYS.fstat, fdOrPath, native.addressOf(st.dv)) < 0) st = -1;
-  } else st = hostStat(fdOrPath);
+  const st = typeof fdOrPath === 'number' ? hostFstat(fdOrPath) : hostStat(fdOrPath);
   return typeof st === 'number' ? null : `${st.get('dev')}:${st.get('ino')}`;
 }
 

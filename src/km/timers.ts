@@ -13,6 +13,8 @@ import type { Thread } from './thread.js';
 import { monitorNow } from '../host/clock.js';
 
 export const SIGEV = { SIGNAL: 0, NONE: 1, THREAD: 2, THREAD_ID: 4 } as const;
+/** timer_settime and clock_nanosleep: the time given is absolute on the clock */
+export const TIMER_ABSTIME = 1;
 export const SI_TIMER = -2;
 const DELAYTIMER_MAX = 0x7fffffff;
 const NS = 1_000_000_000n;

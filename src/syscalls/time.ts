@@ -2,6 +2,7 @@
 import { sys, native } from '../host/native.js';
 import { E } from '../host/errno.js';
 import { HostCall, type Thread } from '../km/thread.js';
+import { TIMER_ABSTIME } from '../km/timers.js';
 import type { Process } from '../km/process.js';
 import { SYS } from '../host/sysno.js';
 import { int, type SyscallDef } from './types.js';
@@ -10,7 +11,6 @@ import { EFAULT, EINVAL, readTimespecNs, timespecBuffer } from './args.js';
 const TS = 16;
 export const CLOCK = { REALTIME: 0, MONOTONIC: 1, PROCESS_CPUTIME_ID: 2, THREAD_CPUTIME_ID: 3, MONOTONIC_RAW: 4, REALTIME_COARSE: 5,
   MONOTONIC_COARSE: 6, BOOTTIME: 7, REALTIME_ALARM: 8, BOOTTIME_ALARM: 9, TAI: 11 } as const;
-const TIMER_ABSTIME = 1;
 const NS = 1_000_000_000n;
 
 /** the host clock's current time in ns, or -errno */

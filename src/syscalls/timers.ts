@@ -4,7 +4,7 @@
 import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
-import { ITIMERSPEC, PosixTimer, SIGEVENT, checkSigevent, defaultSigevent, itimerspecBytes, parseSigevent,
+import { ITIMERSPEC, PosixTimer, SIGEVENT, TIMER_ABSTIME, checkSigevent, defaultSigevent, itimerspecBytes, parseSigevent,
   type GuestTimer, type Itimer, type Sigevent } from '../km/timers.js';
 import { CpuTimer } from '../km/cputimers.js';
 import { Park } from '../km/thread.js';
@@ -13,7 +13,6 @@ import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, hostFd, readTimespecNs } from './args.js';
 import { CLOCK, clockNow, cpuClockThread, hostClockId, isCpuClock } from './time.js';
 
-const TIMER_ABSTIME = 1;
 const NOTES = 'SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_NONE; SI_TIMER with the timer\'s id, sigval and overruns. '
   + 'REALTIME/MONOTONIC/BOOTTIME/TAI: kept by the monitor. CPU-time clocks (process, thread, clock_getcpuclockid, '
   + 'pthread_getcpuclockid): a host POSIX timer on the matching host clock (a thread\'s is that of the host thread running its '

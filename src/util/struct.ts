@@ -3,10 +3,10 @@
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64';
 export type Layout = { readonly size: number; readonly fields: Readonly<Record<string, readonly [number, FieldKind]>> };
 
-/** every layout defined, for checkLayouts (tests/struct.test.ts) */
+/** every layout defined, for fieldsOutside in tests/struct.test.ts */
 export const LAYOUTS: Layout[] = [];
 
-/** A struct layout. Checked by the tests (checkLayouts), not at every start: the monitor defines
+/** A struct layout. Checked by the tests (fieldsOutside), not at every start: the monitor defines
  * some fifty of them while it loads. */
 export function defineLayout<F extends Record<string, readonly [number, FieldKind]>>(size: number, fields: F): { size: number; fields: F } {
   const layout = { size, fields };

@@ -244,13 +244,19 @@ static void callback(union sigval v) {
   sem_post(&cb_sem);
 }
 
-static void sigev_thread_test(void) {
+/* a SIGEV_THREAD sigevent that runs callback with value 4242 (each mode runs in its own process) */
+static struct sigevent sigev_thread_event(void) {
   sem_init(&cb_sem, 0, 0);
   struct sigevent sev;
   memset(&sev, 0, sizeof sev);
   sev.sigev_notify = SIGEV_THREAD;
   sev.sigev_notify_function = callback;
   sev.sigev_value.sival_int = 4242;
+  return sev;
+}
+
+static void sigev_thread_test(void) {
+  struct sigevent sev = sigev_thread_event();
   timer_t t;
   check("timer_create(SIGEV_THREAD)", timer_create(CLOCK_MONOTONIC, &sev, &t) == 0);
   struct itimerspec its = { { 0, 20 * 1000000L }, { 0, 10 * 1000000L } };
@@ -511,12 +517,7 @@ static void cpu_timer_thread(void) {
 
 /* SIGEV_THREAD: the libcs' helper thread waits for their internal signal 32 (SIGEV_THREAD_ID) */
 static void cpu_timer_sigev_thread(void) {
-  sem_init(&cb_sem, 0, 0);
-  struct sigevent sev;
-  memset(&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_THREAD;
-  sev.sigev_notify_function = callback;
-  sev.sigev_value.sival_int = 4242;
+  struct sigevent sev = sigev_thread_event();
   timer_t t;
   check("timer_create(CLOCK_PROCESS_CPUTIME_ID, SIGEV_THREAD)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &t) == 0);
   struct itimerspec its = { { 0, 10000000L }, { 0, 10000000L } }, off = { { 0, 0 }, { 0, 0 } };
