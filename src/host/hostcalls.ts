@@ -104,6 +104,26 @@ export function hostFstat(fd: number): StructView<typeof StatLayout> | number {
   return r < 0 ? r : st;
 }
 
+/** The whole of a file, /proc files too (whose size reads 0), through raw calls; -errno on failure.
+ * For the files km reads as it starts: node's readFileSync runs ~0.3 ms of cold JavaScript each. */
+export function hostReadFile(path: string): Buffer | number {
+  const fd = hostOpen(path, O.RDONLY | O.CLOEXEC);
+  if (fd < 0) return fd;
+  const st = hostFstat(fd);
+  let buf = Buffer.allocUnsafe(typeof st === 'number' ? 4096 : Math.max(st.get('size') + 1, 4096));
+  let len = 0;
+  for (;;) {
+    if (len === buf.length) { const b = Buffer.allocUnsafe(buf.length * 2); buf.copy(b); buf = b; }
+    const n = sys(SYS.read, fd, native.addressOf(buf) + len, buf.length - len);
+    if (n === -E.EINTR) continue;
+    if (n < 0) { hostClose(fd); return n; }
+    if (n === 0) break;
+    len += n;
+  }
+  hostClose(fd);
+  return buf.subarray(0, len);
+}
+
 /** struct sysinfo (the fields km reads) */
 export const SysinfoLayout = defineLayout(112, { totalram: [32, 'u64'], mem_unit: [104, 'u32'] });
 

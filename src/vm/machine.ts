@@ -1,6 +1,5 @@
 // One KVM VM for one payload: the device, guest memory, page tables, the monitor area (descriptor
 // tables, in-guest code, per-vCPU TSS/mailbox/doorbell) and vCPU creation.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kvm, Vm, Vcpu } from '../kvm/kvm.js';
 import { MSR } from '../kvm/abi.js';
@@ -15,7 +14,8 @@ import { VClock } from './vclock.js';
 import {
   CODE_VA, GDT_VA, SYSCALL_FMASK, configureSregs, cpuFeatures, writeGdt, writeIdt, writeTss, type CpuFeatures,
 } from './cpu.js';
-import { PROT } from '../host/hostcalls.js';
+import { PROT, hostReadFile } from '../host/hostcalls.js';
+import { errnoName } from '../host/errno.js';
 import { projectRoot } from '../host/native.js';
 
 /** Symbols of the assembled in-guest code (guest/entry.S). */
@@ -28,8 +28,13 @@ export interface GuestImage {
 
 export function loadGuestImage(): GuestImage {
   const dir = join(projectRoot, 'dist', 'guest');
-  const meta = JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as { size: number; symbols: Record<string, number> };
-  return { bin: new Uint8Array(readFileSync(join(dir, 'entry.bin'))), sym: meta.symbols, vdso: new Uint8Array(readFileSync(join(dir, 'vdso.bin'))) };
+  const read = (name: string): Buffer => {
+    const b = hostReadFile(join(dir, name));
+    if (typeof b === 'number') throw new Error(`cannot read the guest image ${join(dir, name)} (${errnoName(-b)}): run 'npm run build'`);
+    return b;
+  };
+  const meta = JSON.parse(read('entry.json').toString('latin1')) as { size: number; symbols: Record<string, number> };
+  return { bin: read('entry.bin'), sym: meta.symbols, vdso: read('vdso.bin') };
 }
 
 export interface VcpuHandle {
