@@ -18,7 +18,7 @@ export const BENCH = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(BENCH, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
 export const OUT = resolve(process.env.KM_BENCH_OUT ?? join(BENCH, 'out'));
-export const KM = join(ROOT, 'bin', 'km');
+export const KM = join(ROOT, 'bin', 'km.cjs');
 export const KVM_DEVICE = '/dev/kvm';
 
 /** BENCH_SCALE: a factor applied to every default iteration count */
@@ -318,7 +318,7 @@ export class KmSide {
   /** Whether km runs of this kind failed (or all km runs, without KVM). */
   failed(what) { return this.failures.has(what) || (this.unavailable !== null && this.failures.size > 0); }
 
-  /** Runs bin/km with args; the result, or null when this kind of run failed now or before. */
+  /** Runs bin/km.cjs with args; the result, or null when this kind of run failed now or before. */
   run(what, args, opts) {
     if (this.failed(what)) return null;
     try {

@@ -1,4 +1,4 @@
-// Memory: km's resident set size (VmRSS of /proc/<pid>/status; bin/km is a node script started
+// Memory: km's resident set size (VmRSS of /proc/<pid>/status; bin/km.cjs is a node script started
 // through /usr/bin/env, which execs node, so the spawned pid is km's node process).
 //   - while running hello: /proc/<pid>/status is read in a tight loop from spawn to exit, the
 //     largest VmRSS and VmHWM seen are reported (node -e 0 and native hello alike, for context);

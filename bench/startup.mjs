@@ -49,7 +49,7 @@ try {
     const t = times[c.name];
     med[c.name] = median(t);
     emit(BENCH, {
-      name: c.name, command: [c.cmd === KM ? 'bin/km' : c.cmd, ...c.args].join(' '),
+      name: c.name, command: [c.cmd === KM ? 'bin/km.cjs' : c.cmd, ...c.args].join(' '),
       median_ms: round(med[c.name] / 1e6), min_ms: round(Math.min(...t) / 1e6), max_ms: round(Math.max(...t) / 1e6), runs,
     });
   }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = join(root, 'dist', '.build-stamp');
-const inputs = ['src', 'tests', 'guest', 'scripts', 'examples', 'package.json', 'tsconfig.json'];
+const inputs = ['src', 'tests', 'guest', 'scripts', 'examples', 'bin', 'package.json', 'tsconfig.json'];
 
 function newest(path) {
   const st = statSync(path, { throwIfNoEntry: false });

@@ -1,6 +1,6 @@
 // The build's last step: makes km's V8 code cache (dist/src/cli/km.bundle.cjs.codecache) from a run
 // of a payload, so a user's first `km` starts from a cache that holds a whole payload run. The
-// launcher (bin/km) writes the cache at the end of the first payload run that finds none. The
+// launcher (bin/km.cjs) writes the cache at the end of the first payload run that finds none. The
 // payload is scripts/warmup/warmup.c, built dynamically (the dynamic loader, memory, files, identity,
 // a pipe, a signal, a sleep, threads): a monitor function the cache lacks is compiled from source at
 // its first use, which made a program's first thread ~2 ms slower; the bigger cache costs a hello
@@ -31,4 +31,4 @@ function buildWarmup() {
 const warmup = buildWarmup();
 const hello = join(root, 'examples', 'hello');
 const payload = warmup ? [warmup, warmup] : existsSync(hello) ? [hello] : null;
-if (payload) spawnSync(join(root, 'bin', 'km'), payload, { stdio: 'ignore' });
+if (payload) spawnSync(join(root, 'bin', 'km.cjs'), payload, { stdio: 'ignore' });

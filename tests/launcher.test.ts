@@ -1,4 +1,4 @@
-// bin/km, the launcher: it finds the monitor through links (node_modules/.bin/km is one), and it
+// bin/km.cjs, the launcher: it finds the monitor through links (node_modules/.bin/km is one), and it
 // writes the V8 code cache only at the end of a payload run, so a `km --version` or a failed start
 // never leaves a cache that lacks what a payload run needs. Runs a copy of the launcher and bundle
 // in a scratch tree, so the project's own cache is not touched.
@@ -17,15 +17,14 @@ function scratchInstall(): { dir: string; km: string; cache: string } {
   const dir = mkdtempSync(join(tmpdir(), 'km-launcher-'));
   mkdirSync(join(dir, 'bin'));
   mkdirSync(join(dir, 'dist', 'src', 'cli'), { recursive: true });
-  copyFileSync(kmPath, join(dir, 'bin', 'km'));
-  copyFileSync(join(repoRoot, 'bin', 'package.json'), join(dir, 'bin', 'package.json'));
+  copyFileSync(kmPath, join(dir, 'bin', 'km.cjs'));
   const bundle = join(dir, 'dist', 'src', 'cli', 'km.bundle.cjs');
   copyFileSync(join(repoRoot, 'dist', 'src', 'cli', 'km.bundle.cjs'), bundle);
   // what the monitor loads beside the bundle: the addon, the guest image, package.json (--version)
   symlinkSync(join(repoRoot, 'build'), join(dir, 'build'));
   symlinkSync(join(repoRoot, 'dist', 'guest'), join(dir, 'dist', 'guest'));
   copyFileSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
-  return { dir, km: join(dir, 'bin', 'km'), cache: `${bundle}.codecache` };
+  return { dir, km: join(dir, 'bin', 'km.cjs'), cache: `${bundle}.codecache` };
 }
 
 const env = (): NodeJS.ProcessEnv => { const e = { ...process.env }; delete e.NODE_EXTRA_CA_CERTS; return e; };
@@ -58,13 +57,31 @@ test('launcher: the code cache is made by a payload run, not by --version or a f
   }
 });
 
+test('launcher: a missing addon or bundle is one line on stderr and exit status 125', () => {
+  const s = scratchInstall();
+  try {
+    rmSync(join(s.dir, 'build'));
+    const noAddon = spawnSync(s.km, [hello], { encoding: 'utf8', env: env() });
+    assert.equal(noAddon.status, 125, noAddon.stderr);
+    assert.match(noAddon.stderr, /^km: native addon not built \(.*km_native\.node\): .*run 'npm install' first\n$/);
+    symlinkSync(join(repoRoot, 'build'), join(s.dir, 'build'));
+    rmSync(join(s.dir, 'dist', 'src', 'cli', 'km.bundle.cjs'));
+    const noBundle = spawnSync(s.km, [hello], { encoding: 'utf8', env: env() });
+    assert.equal(noBundle.status, 125, noBundle.stderr);
+    assert.match(noBundle.stderr, /^km: cannot read .*km\.bundle\.cjs \(ENOENT\): run 'npm install' \(or 'npm run build'\) first\n$/);
+    assert.equal(noBundle.stdout + noAddon.stdout, '');
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
 test('launcher: km started through a link (as node_modules/.bin/km) finds its monitor', (t) => {
   if (!requireKvm(t)) return;
   const s = scratchInstall();
   try {
     mkdirSync(join(s.dir, 'node_modules', '.bin'), { recursive: true });
     const link = join(s.dir, 'node_modules', '.bin', 'km');
-    symlinkSync(join('..', '..', 'bin', 'km'), link);
+    symlinkSync(join('..', '..', 'bin', 'km.cjs'), link);
     const r = spawnSync(link, [hello], { encoding: 'utf8', env: env() });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^hello from /);

@@ -76,7 +76,7 @@ definePayloadTests({
   },
 });
 
-// bin/km empties NODE_EXTRA_CA_CERTS for its own node (which would load the certificates at every
+// bin/km.cjs empties NODE_EXTRA_CA_CERTS for its own node (which would load the certificates at every
 // start, or warn about a missing file) and restores it for the payload, in its place
 definePayloadTests({
   payload: 'args',

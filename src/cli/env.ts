@@ -1,16 +1,17 @@
-// The environment km was started with, for the payload. bin/km runs node through
+// The environment km was started with, for the payload. bin/km.cjs runs node through
 // `env -S NODE_EXTRA_CA_CERTS= KM_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node`: the first variable
 // was emptied where it stood (node would load those certificates at every start) and its value
 // appended as the second. This undoes both, keeping the order: what a native run would be given.
-import { readFileSync } from 'node:fs';
+import { hostReadFile } from '../host/hostcalls.js';
 
 export const CA_VAR = 'NODE_EXTRA_CA_CERTS';
 export const CA_CARRIER = 'KM_EXTRA_CA_CERTS';
 
 /** name=value pairs, in order, of the environment this process was started with (its exec block) */
 function initialEnvironment(): [string, string][] {
-  let block: string;
-  try { block = readFileSync('/proc/self/environ', 'utf8'); } catch { return Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined); }
+  const raw = hostReadFile('/proc/self/environ');
+  if (typeof raw === 'number') return Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined);
+  const block = raw.toString('utf8');
   const out: [string, string][] = [];
   for (const kv of block.split('\0')) {
     const i = kv.indexOf('=');
@@ -23,7 +24,7 @@ function initialEnvironment(): [string, string][] {
 export function callerEnvironment(): [string, string][] {
   const env = initialEnvironment();
   const carried = env.find(([k]) => k === CA_CARRIER);
-  if (carried === undefined) return env; // not started by bin/km: as it is
+  if (carried === undefined) return env; // not started by bin/km.cjs: as it is
   const out: [string, string][] = [];
   for (const [k, v] of env) {
     if (k === CA_CARRIER) continue;

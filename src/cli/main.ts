@@ -1,4 +1,4 @@
-// Entry point of the km command (bin/km runs this file).
+// Entry point of the km command (bin/km.cjs runs this file).
 import { cli } from './km.js';
 import { sys, native } from '../host/native.js';
 import { SYS } from '../host/sysno.js';

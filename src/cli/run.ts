@@ -38,7 +38,7 @@ function printStats(p: Process): void {
   p.log(lines.join('\n'));
 }
 
-/** the launcher's (bin/km) code-cache writer, set when it had no usable cache */
+/** the launcher's (bin/km.cjs) code-cache writer, set when it had no usable cache */
 const saveCodeCache = (): void => (globalThis as { __kmSaveCodeCache?: () => void }).__kmSaveCodeCache?.();
 
 type Start = () => { proc: Process; main: Thread };

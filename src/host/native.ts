@@ -54,15 +54,21 @@ export interface NativeAddon {
   /** [kvm fd, API version, vcpu mmap size, VM fd, vCPU 0 fd] the addon made at load on a helper
    * thread (fds -errno where that failed), or null when there was none or it was taken */
   takePrewarmed(): [number, number, number, number, number] | null;
+  /** the file mapped read-only, as an external latin1 string (asString) or an external Buffer, or
+   * -errno (the launcher loads the bundle and its code cache this way) */
+  mapFile(path: string, asString: boolean): string | Buffer | number;
 }
 
-// Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km runs
+// Works as an ES module (dist/src/host/native.js) and inside the CommonJS bundle that bin/km.cjs runs
 // (dist/src/cli/km.bundle.cjs): both sit three levels below the project root.
 declare const __dirname: string | undefined;
 const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 
 function load(): NativeAddon {
+  // the launcher (bin/km.cjs) loads the addon before the monitor, and leaves it here
+  const preloaded = (globalThis as Record<symbol, unknown>)[Symbol.for('km.native')];
+  if (preloaded) return preloaded as NativeAddon;
   const path = join(root, 'build', 'Release', 'km_native.node');
   try {
     // process.dlopen rather than require: no module resolution (stat calls, package scopes) at start

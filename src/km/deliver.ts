@@ -71,7 +71,7 @@ export function releaseHostSignal(sig: number, handler: number): void {
   mirrorDisposition(sig, handler);
 }
 
-/** node runs km under its CPU or heap profiler (`node --cpu-prof bin/km ...`, for working on km itself):
+/** node runs km under its CPU or heap profiler (`node --cpu-prof bin/km.cjs ...`, for working on km itself):
  * SIGPROF stays node's, and km exits through node's teardown, which writes the profile */
 export const PROFILING_KM = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a.startsWith('--heap-prof') || a === '--prof');
 
