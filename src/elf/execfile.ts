@@ -4,8 +4,7 @@
 // rather than copying them into guest memory.
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
-import { E } from '../host/errno.js';
-import { MAP, O, PROT, hostMmap, hostOpen } from '../host/hostcalls.js';
+import { MAP, O, PROT, hostMmap, hostOpen, hostReadAll } from '../host/hostcalls.js';
 
 /** files at least this big are mapped, not read (below it, one read costs less than the mapping) */
 export const MAP_EXECUTABLE_MIN = 1 << 20;
@@ -28,21 +27,9 @@ export function openExecutable(path: string, size: number): ExecutableFile | num
     if (addr >= 0) return { bytes: new Uint8Array(native.view(addr, size)), fd, mapping: { addr, len: size } };
     // anything unusual (a file system without mmap): read it as a small one
   }
-  const bytes = readAll(fd, size);
+  const bytes = hostReadAll(fd, size);
   sys(SYS.close, fd);
   return typeof bytes === 'number' ? bytes : { bytes, fd: -1, mapping: null };
-}
-
-/** the whole file behind fd (size from stat; a file that changed size meanwhile is read as it is now) */
-function readAll(fd: number, size: number): Uint8Array | number {
-  let buf = Buffer.allocUnsafe(Math.max(size, 4096)), n = 0;
-  for (;;) {
-    if (n === buf.length) { const bigger = Buffer.allocUnsafe(buf.length * 2); buf.copy(bigger, 0, 0, n); buf = bigger; }
-    const r = sys(SYS.read, fd, native.addressOf(buf) + n, buf.length - n);
-    if (r < 0) { if (r === -E.EINTR) continue; return r; }
-    if (r === 0) return buf.subarray(0, n);
-    n += r;
-  }
 }
 
 /** Gives back the mapping and descriptor of a loaded (or abandoned) executable; its bytes are gone. */

@@ -3,6 +3,7 @@
 import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
+import { utf8Bytes } from '../util/bytes.js';
 
 export const AT = {
   NULL: 0, IGNORE: 1, EXECFD: 2, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9,
@@ -32,7 +33,7 @@ export interface BuiltStack {
 
 /** Writes the initial stack below `top`; returns the stack pointer (pointing at argc). */
 export function buildInitialStack(mem: GuestMemory, top: number, spec: StackSpec): BuiltStack {
-  const enc = (s: string) => Buffer.from(s + '\0');
+  const enc = (s: string) => utf8Bytes(s, true);
   const argvB = spec.argv.map(enc), envB = spec.envp.map(enc);
   const strBytes = [...argvB, ...envB].reduce((n, b) => n + b.length, 0);
   if (strBytes > ARG_MAX) throw new ArgListTooLong(`argument list too long (${strBytes} bytes)`);

@@ -3,6 +3,7 @@ import { native, sys } from './native.js';
 import { SYS } from './sysno.js';
 import { E, errnoName } from './errno.js';
 import { defineLayout, StructView } from '../util/struct.js';
+import { utf8Bytes } from '../util/bytes.js';
 
 export const AT_FDCWD = -100;
 export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
@@ -24,11 +25,8 @@ export class HostError extends Error {
 }
 
 /** NUL-terminated copy of a string, for passing paths to the host */
-export function cstr(s: string): Buffer {
-  const b = Buffer.allocUnsafe(Buffer.byteLength(s) + 1);
-  b.write(s);
-  b[b.length - 1] = 0;
-  return b;
+export function cstr(s: string): Uint8Array {
+  return utf8Bytes(s, true);
 }
 
 export function check(call: string, r: number, detail = ''): number {
@@ -104,24 +102,29 @@ export function hostFstat(fd: number): StructView<typeof StatLayout> | number {
   return r < 0 ? r : st;
 }
 
+/** The rest of the file behind fd, read to its end (sizeHint: its size, when known; a file that
+ * changed size meanwhile is read as it is now); -errno on failure. */
+export function hostReadAll(fd: number, sizeHint = 0): Uint8Array | number {
+  let buf = new Uint8Array(Math.max(sizeHint + 1, 4096)), len = 0;
+  for (;;) {
+    if (len === buf.length) { const b = new Uint8Array(buf.length * 2); b.set(buf); buf = b; }
+    const n = sys(SYS.read, fd, native.addressOf(buf) + len, buf.length - len);
+    if (n === -E.EINTR) continue;
+    if (n < 0) return n;
+    if (n === 0) return buf.subarray(0, len);
+    len += n;
+  }
+}
+
 /** The whole of a file, /proc files too (whose size reads 0), through raw calls; -errno on failure.
  * For the files km reads as it starts: node's readFileSync runs ~0.3 ms of cold JavaScript each. */
-export function hostReadFile(path: string): Buffer | number {
+export function hostReadFile(path: string): Uint8Array | number {
   const fd = hostOpen(path, O.RDONLY | O.CLOEXEC);
   if (fd < 0) return fd;
   const st = hostFstat(fd);
-  let buf = Buffer.allocUnsafe(typeof st === 'number' ? 4096 : Math.max(st.get('size') + 1, 4096));
-  let len = 0;
-  for (;;) {
-    if (len === buf.length) { const b = Buffer.allocUnsafe(buf.length * 2); buf.copy(b); buf = b; }
-    const n = sys(SYS.read, fd, native.addressOf(buf) + len, buf.length - len);
-    if (n === -E.EINTR) continue;
-    if (n < 0) { hostClose(fd); return n; }
-    if (n === 0) break;
-    len += n;
-  }
+  const r = hostReadAll(fd, typeof st === 'number' ? 0 : st.get('size'));
   hostClose(fd);
-  return buf.subarray(0, len);
+  return r;
 }
 
 /** struct sysinfo (the fields km reads) */

@@ -14,6 +14,7 @@ import type { Scheduler } from './scheduler.js';
 import type { GuestTimer } from './timers.js';
 import { Rlimits, RLIMIT } from './rlimits.js';
 import { PAGE_SIZE } from '../vm/layout.js';
+import { latin1String, utf8Bytes } from '../util/bytes.js';
 
 export interface MonitorOptions {
   trace: boolean;
@@ -57,7 +58,7 @@ export class Process {
   /** POSIX timers by id */
   readonly timers = new Map<number, GuestTimer>();
   /** a host scratch area with a stable address, for argument translation (iovecs, pollfds) */
-  readonly scratch = Buffer.alloc(256 * 1024);
+  readonly scratch = new Uint8Array(256 * 1024);
   readonly scratchAddr: number;
   auxv: [number, number][] = [];
   layout: MmLayout = { startCode: 0, endCode: 0, startData: 0, endData: 0, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
@@ -71,7 +72,7 @@ export class Process {
     this.as = new AddressSpace(machine.mem, machine.pt, opts.memLimit);
     this.pid = sys(SYS.getpid);
     this.lastTid = this.pid;
-    this.comm = Buffer.from(exePath.slice(exePath.lastIndexOf('/') + 1)).subarray(0, 15).toString('latin1');
+    this.comm = latin1String(utf8Bytes(exePath.slice(exePath.lastIndexOf('/') + 1)).subarray(0, 15));
     this.scratchAddr = native.addressOf(this.scratch);
     this.procSignals.publish();
     this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);

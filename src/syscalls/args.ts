@@ -61,7 +61,7 @@ export function hostPathAt(p: Process, dirfd: number, ptr: number, nofollow = fa
   return typeof r === 'number' ? r : routeHostPath(r, nofollow);
 }
 
-export function addr(b: Buffer): number { return native.addressOf(b); }
+export function addr(b: ArrayBufferView): number { return native.addressOf(b); }
 
 /** 0xffff800000000000: above the user range on every x86-64 kernel, so access_ok fails */
 export const KERNEL_EFAULT = -(2 ** 47);

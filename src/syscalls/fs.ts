@@ -3,6 +3,7 @@ import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O } from '../host/hostcalls.js';
+import { setU64 } from '../util/struct.js';
 import { F, FD_CLOEXEC, type GuestSeg } from '../km/fdtable.js';
 import { forgetCwd, procGetdents, procOpen, procReadlink } from '../km/procfs.js';
 import { HostCall, type Park } from '../km/thread.js';
@@ -43,9 +44,9 @@ function objectMisc(nr: number): number {
 }
 
 /** A guest iovec array as a host one (host addresses); -errno on bad input. */
-export function translateIovec(p: Process, iov: number, cnt: number): Buffer | number {
+export function translateIovec(p: Process, iov: number, cnt: number): DataView | number {
   if (cnt < 0 || cnt > IOV_MAX) return EINVAL;
-  const d = Buffer.alloc(Math.max(cnt, 1) * 16);
+  const d = new DataView(new ArrayBuffer(Math.max(cnt, 1) * 16));
   if (cnt === 0) return d;
   const src = p.readBytes(iov, cnt * 16);
   if (!src) return EFAULT;
@@ -57,8 +58,7 @@ export function translateIovec(p: Process, iov: number, cnt: number): Buffer | n
     const h = len === 0 ? 0 : p.hostPtr(base, len);
     if (h < 0) return EFAULT;
     const o = i * 16;
-    d.writeUInt32LE(h % 2 ** 32, o); d.writeUInt32LE(Math.floor(h / 2 ** 32), o + 4);
-    d.writeUInt32LE(len % 2 ** 32, o + 8); d.writeUInt32LE(Math.floor(len / 2 ** 32), o + 12);
+    setU64(d, o, h); setU64(d, o + 8, len);
   }
   return d;
 }
@@ -203,7 +203,7 @@ function pipe2(p: Process, fdsPtr: number, flags: number): number {
   if (fl & ~(O.CLOEXEC | O.NONBLOCK | 0o40000 /* O_DIRECT */ | 0o200 /* O_NOTIFICATION_PIPE */)) return EINVAL;
   const r = sys(SYS.pipe2, p.scratchAddr, fl | O.CLOEXEC);
   if (r < 0) return r;
-  const rd = p.scratch.readInt32LE(0), wr = p.scratch.readInt32LE(4);
+  const fds = new Int32Array(p.scratch.buffer, p.scratch.byteOffset, 2), rd = fds[0]!, wr = fds[1]!;
   const cloexec = (fl & O.CLOEXEC) !== 0;
   const g0 = p.fds.alloc(rd, cloexec);
   if (g0 < 0) { sys(SYS.close, wr); return g0; }

@@ -9,6 +9,7 @@ import type { Process } from '../km/process.js';
 import { HostCall } from '../km/thread.js';
 import { int, type Args, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, faultingHostPtr } from './args.js';
+import { latin1Bytes, latin1String } from '../util/bytes.js';
 
 export const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004, GET_CPUID: 0x1011, SET_CPUID: 0x1012 } as const;
 const UTSNAME_FIELD = 65;
@@ -45,9 +46,9 @@ function uname(p: Process, buf: number): number {
   if (r < 0) return r;
   const rel = p.mem.read(buf + UTS_RELEASE_OFF, UTSNAME_FIELD);
   const end = rel.indexOf(0);
-  const release = Buffer.from(rel.subarray(0, end < 0 ? UTSNAME_FIELD - 1 : end)).toString('latin1');
-  const out = Buffer.alloc(UTSNAME_FIELD);
-  out.write((release + RELEASE_SUFFIX).slice(0, UTSNAME_FIELD - 1), 'latin1');
+  const release = latin1String(rel.subarray(0, end < 0 ? UTSNAME_FIELD - 1 : end));
+  const out = new Uint8Array(UTSNAME_FIELD);
+  out.set(latin1Bytes((release + RELEASE_SUFFIX).slice(0, UTSNAME_FIELD - 1)));
   p.mem.write(buf + UTS_RELEASE_OFF, out);
   return 0;
 }

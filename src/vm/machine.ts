@@ -16,6 +16,7 @@ import {
 } from './cpu.js';
 import { PROT, hostReadFile } from '../host/hostcalls.js';
 import { errnoName } from '../host/errno.js';
+import { latin1String } from '../util/bytes.js';
 import { projectRoot } from '../host/native.js';
 
 /** Symbols of the assembled in-guest code (guest/entry.S). */
@@ -28,12 +29,12 @@ export interface GuestImage {
 
 export function loadGuestImage(): GuestImage {
   const dir = join(projectRoot, 'dist', 'guest');
-  const read = (name: string): Buffer => {
+  const read = (name: string): Uint8Array => {
     const b = hostReadFile(join(dir, name));
     if (typeof b === 'number') throw new Error(`cannot read the guest image ${join(dir, name)} (${errnoName(-b)}): run 'npm run build'`);
     return b;
   };
-  const meta = JSON.parse(read('entry.json').toString('latin1')) as { size: number; symbols: Record<string, number> };
+  const meta = JSON.parse(latin1String(read('entry.json'))) as { size: number; symbols: Record<string, number> };
   return { bin: read('entry.bin'), sym: meta.symbols, vdso: read('vdso.bin') };
 }
 
