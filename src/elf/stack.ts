@@ -1,6 +1,6 @@
 // The initial process stack Linux builds for a new program: argc, argv, envp, auxv, and the strings
 // and random bytes they point to.
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
 import { utf8Bytes } from '../util/bytes.js';
@@ -40,7 +40,7 @@ export function buildInitialStack(mem: GuestMemory, top: number, spec: StackSpec
   const execfnB = enc(spec.execfn), platB = enc(spec.platform);
   // AT_RANDOM: from getrandom directly (loading node:crypto costs a km start-up ~7 ms)
   const random = new Uint8Array(16);
-  if (sys(SYS.getrandom, native.addressOf(random), random.length, 0) !== random.length) throw new Error('getrandom failed');
+  if (sys(SYS.getrandom, addressOf(random), random.length, 0) !== random.length) throw new Error('getrandom failed');
 
   // string area below the end marker: argv and env strings ascending and contiguous (as Linux
   // lays them out; setproctitle-style code relies on it), then the file name

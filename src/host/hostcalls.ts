@@ -1,5 +1,5 @@
 // Thin helpers over raw host system calls used by the monitor itself (not by the guest).
-import { native, sys } from './native.js';
+import { native, sys, addressOf } from './native.js';
 import { SYS } from './sysno.js';
 import { E, errnoName } from './errno.js';
 import { defineLayout, StructView } from '../util/struct.js';
@@ -36,7 +36,7 @@ export function check(call: string, r: number, detail = ''): number {
 
 export function hostOpen(path: string, flags: number, mode = 0): number {
   const p = cstr(path);
-  return sys(SYS.openat, AT_FDCWD, native.addressOf(p), flags, mode);
+  return sys(SYS.openat, AT_FDCWD, addressOf(p), flags, mode);
 }
 
 const MFD_CLOEXEC = 1;
@@ -44,7 +44,7 @@ export const MFD_ALLOW_SEALING = 2;
 
 /** A close-on-exec memfd named `name` (for monitor-owned memory and files), or -errno. */
 export function hostMemfd(name: string, flags = 0): number {
-  return sys(SYS.memfd_create, native.addressOf(cstr(name)), MFD_CLOEXEC | flags);
+  return sys(SYS.memfd_create, addressOf(cstr(name)), MFD_CLOEXEC | flags);
 }
 
 /** pwrite of all of [addr, addr+len) at `off` (the host may write less per call); 0 or -errno. */
@@ -66,11 +66,11 @@ export function hostMmap(addr: number, len: number, prot: number, flags: number,
 }
 
 export function hostIoctl(fd: number, req: number, arg: number | ArrayBufferView = 0): number {
-  return sys(SYS.ioctl, fd, req, typeof arg === 'number' ? arg : native.addressOf(arg));
+  return sys(SYS.ioctl, fd, req, typeof arg === 'number' ? arg : addressOf(arg));
 }
 
 export function hostWrite(fd: number, data: Uint8Array): number {
-  return sys(SYS.write, fd, native.addressOf(data), data.length);
+  return sys(SYS.write, fd, addressOf(data), data.length);
 }
 
 /** write a whole string to a host fd (km's own messages) */
@@ -78,7 +78,7 @@ export function hostWriteString(fd: number, s: string): void {
   const b = Buffer.from(s);
   let off = 0;
   while (off < b.length) {
-    const r = sys(SYS.write, fd, native.addressOf(b) + off, b.length - off);
+    const r = sys(SYS.write, fd, addressOf(b) + off, b.length - off);
     if (r <= 0) return;
     off += r;
   }
@@ -91,14 +91,14 @@ export const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000;
 /** stat(2) of a host path (following links) through the addon, without node's fs; -errno on failure */
 export function hostStat(path: string): StructView<typeof StatLayout> | number {
   const st = new StructView(StatLayout);
-  const r = sys(SYS.stat, native.addressOf(cstr(path)), native.addressOf(st.dv));
+  const r = sys(SYS.stat, addressOf(cstr(path)), addressOf(st.dv));
   return r < 0 ? r : st;
 }
 
 /** fstat(2) of a host descriptor through the addon; -errno on failure */
 export function hostFstat(fd: number): StructView<typeof StatLayout> | number {
   const st = new StructView(StatLayout);
-  const r = sys(SYS.fstat, fd, native.addressOf(st.dv));
+  const r = sys(SYS.fstat, fd, addressOf(st.dv));
   return r < 0 ? r : st;
 }
 
@@ -108,7 +108,7 @@ export function hostReadAll(fd: number, sizeHint = 0): Uint8Array | number {
   let buf = new Uint8Array(Math.max(sizeHint + 1, 4096)), len = 0;
   for (;;) {
     if (len === buf.length) { const b = new Uint8Array(buf.length * 2); b.set(buf); buf = b; }
-    const n = sys(SYS.read, fd, native.addressOf(buf) + len, buf.length - len);
+    const n = sys(SYS.read, fd, addressOf(buf) + len, buf.length - len);
     if (n === -E.EINTR) continue;
     if (n < 0) return n;
     if (n === 0) return buf.subarray(0, len);
@@ -133,6 +133,6 @@ export const SysinfoLayout = defineLayout(112, { totalram: [32, 'u64'], mem_unit
 /** The host's physical memory in bytes, as os.totalmem() gives it, without loading node:os at start-up. */
 export function hostPhysicalMemory(): number {
   const si = new StructView(SysinfoLayout);
-  check('sysinfo', sys(SYS.sysinfo, native.addressOf(si.dv)));
+  check('sysinfo', sys(SYS.sysinfo, addressOf(si.dv)));
   return si.get('totalram') * (si.get('mem_unit') || 1);
 }

@@ -83,4 +83,21 @@ function load(): NativeAddon {
 
 export const native: NativeAddon = load();
 export const sys = native.syscall;
+
+/*
+ * The host address of a buffer, for a host call to read or write it. The buffer is kept reachable
+ * until 64 more addresses have been taken: the call that uses an address is made right after,
+ * usually in the same expression, but in optimized code the buffer itself may already be dead
+ * there, and a collection in between (boxing the address as a number allocates) would free its
+ * memory under the call. Seen with --single-threaded-gc, which frees at once what the default
+ * collector frees later on a helper thread: fstatat(fd, "", AT_EMPTY_PATH) failed with ENOENT
+ * about once in 30,000 calls. Anything that holds an address longer keeps its buffer itself.
+ */
+const pinned: unknown[] = new Array(64);
+let pinAt = 0;
+export function addressOf(buf: ArrayBufferView | ArrayBuffer): number {
+  pinned[pinAt] = buf;
+  pinAt = (pinAt + 1) & 63;
+  return native.addressOf(buf);
+}
 export const projectRoot = root;

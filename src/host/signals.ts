@@ -1,6 +1,6 @@
 // Linux signal numbers and names, and how km ends itself "by a signal" so that its parent sees the
 // same wait status as for a native process killed by that signal.
-import { native, sys } from './native.js';
+import { native, sys, addressOf } from './native.js';
 import { SYS } from './sysno.js';
 
 export const SIG = {
@@ -28,9 +28,9 @@ const SIG_UNBLOCK = 1;
  */
 export function dieBySignal(sig: number): never {
   const act = new BigUint64Array(4); // struct kernel_sigaction: handler, flags, restorer, mask = SIG_DFL
-  sys(SYS.rt_sigaction, sig, native.addressOf(act), 0, 8);
+  sys(SYS.rt_sigaction, sig, addressOf(act), 0, 8);
   const set = new BigUint64Array([1n << BigInt(sig - 1)]);
-  sys(SYS.rt_sigprocmask, SIG_UNBLOCK, native.addressOf(set), 0, 8);
+  sys(SYS.rt_sigprocmask, SIG_UNBLOCK, addressOf(set), 0, 8);
   sys(SYS.prctl, PR_SET_DUMPABLE, 0);
   sys(SYS.tgkill, sys(SYS.getpid), sys(SYS.gettid), sig);
   // a signal whose default action does not terminate: exit like a shell reports it

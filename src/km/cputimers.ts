@@ -5,7 +5,7 @@
 // thread); takeHostSignals (src/km/deliver.ts) finds this timer by the host timer id in the host
 // siginfo and calls expire, which queues the guest's own SI_TIMER signal (its id, sigval, overruns,
 // target thread). Setting, reading and deleting are the host timer's own.
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { holdHostSignal, hostTimerSignal, releaseHostSignal } from './deliver.js';
@@ -43,7 +43,7 @@ export class CpuTimer extends GuestTimer {
     // caught before the host timer exists, so no expiry meets the payload's default disposition
     if (hostSig) holdHostSignal(hostSig);
     const sev = hostSigevent(hostSig), hid = new Int32Array(1);
-    const r = sys(SYS.timer_create, hostClock, native.addressOf(sev), native.addressOf(hid));
+    const r = sys(SYS.timer_create, hostClock, addressOf(sev), addressOf(hid));
     if (r < 0) {
       if (hostSig) releaseFor(p, hostSig);
       return r;
@@ -57,14 +57,14 @@ export class CpuTimer extends GuestTimer {
     // the clock of an ended thread has stopped: Linux reports the timer disarmed
     if (this.host < 0) return DISARMED;
     const cur = Buffer.alloc(ITIMERSPEC.size);
-    const r = sys(SYS.timer_gettime, this.host, native.addressOf(cur));
+    const r = sys(SYS.timer_gettime, this.host, addressOf(cur));
     return r < 0 ? r : parseItimerspec(cur);
   }
 
   set(value: bigint, interval: bigint, abs: boolean): Itimer | number {
     if (this.host < 0) return -E.ESRCH; // as Linux for a timer on an ended thread's clock
     const next = itimerspecBytes({ interval, value }), old = Buffer.alloc(ITIMERSPEC.size);
-    const r = sys(SYS.timer_settime, this.host, abs ? TIMER_ABSTIME : 0, native.addressOf(next), native.addressOf(old));
+    const r = sys(SYS.timer_settime, this.host, abs ? TIMER_ABSTIME : 0, addressOf(next), addressOf(old));
     return r < 0 ? r : parseItimerspec(old);
   }
 

@@ -5,7 +5,7 @@
 // their guest addresses (a sparse file: only the pages the parent has populated). Shared mappings
 // are mapped again from the same host object (file or memfd), so they stay shared.
 import { readSync, fstatSync } from 'node:fs';
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { O, PROT, hostMemfd, hostOpen, hostPwriteAll } from '../host/hostcalls.js';
@@ -55,7 +55,7 @@ const regsToJson = (r: Regs): Record<string, string> => Object.fromEntries(Objec
  */
 function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: Vma): number {
   const buf = new BigUint64Array(PM_CHUNK);
-  const bufAddr = native.addressOf(buf);
+  const bufAddr = addressOf(buf);
   for (let at = v.start; at < v.end;) {
     const n = Math.min(PM_CHUNK, (v.end - at) / PAGE_SIZE);
     const r = sys(SYS.pread64, pagemap, bufAddr, n * 8, (mem.hostAddr(at) / PAGE_SIZE) * 8);
@@ -118,14 +118,14 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
     fds, vmas: p.as.vmas.map((v) => ({ ...v })),
   };
   const json = Buffer.from(JSON.stringify(state));
-  const w = hostPwriteAll(stateFd, native.addressOf(json), json.length, 0);
+  const w = hostPwriteAll(stateFd, addressOf(json), json.length, 0);
   if (w < 0) { cleanup(); return w; }
 
   // vfork: the child holds the write end of a pipe until its execve or exit; the parent's read
   // returns (EOF) then, so the parent runs again only after the child has left its memory alone
   const pipe = new Int32Array(2);
   if (vfork) {
-    const r = sys(SYS.pipe2, native.addressOf(pipe), O.CLOEXEC);
+    const r = sys(SYS.pipe2, addressOf(pipe), O.CLOEXEC);
     if (r < 0) { cleanup(); return r; }
   }
   const keep = new Set<number>([image, stateFd, ...fds.map(([, h]) => h), ...p.as.backingFds()]);
@@ -144,7 +144,7 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
   if (!vfork) return pid;
   const byte = new Uint8Array(1);
   // whatever ends the wait (EOF, or a signal for this thread), the parent goes on with the pid
-  return { pid, wait: new HostCall(SYS.read, [pipe[0]!, native.addressOf(byte), 1], () => { sys(SYS.close, pipe[0]!); return pid; }, byte) };
+  return { pid, wait: new HostCall(SYS.read, [pipe[0]!, addressOf(byte), 1], () => { sys(SYS.close, pipe[0]!); return pid; }, byte) };
 }
 
 /** the write end of the vfork pipe in a vfork child (-1: none, or released) */

@@ -1,6 +1,6 @@
 // The payload process as the monitor sees it: its VM, address space, descriptors, identity and
 // signal dispositions, and the checked accessors syscall handlers use to reach guest memory.
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { hostWriteString } from '../host/hostcalls.js';
@@ -73,7 +73,7 @@ export class Process {
     this.pid = sys(SYS.getpid);
     this.lastTid = this.pid;
     this.comm = latin1String(utf8Bytes(exePath.slice(exePath.lastIndexOf('/') + 1)).subarray(0, 15));
-    this.scratchAddr = native.addressOf(this.scratch);
+    this.scratchAddr = addressOf(this.scratch);
     this.procSignals.publish();
     this.fds.limit = Number(this.rlimits.cur[RLIMIT.NOFILE]! > 1048576n ? 1048576n : this.rlimits.cur[RLIMIT.NOFILE]!);
     if (!inherit) this.fds.adoptStdio();
@@ -91,7 +91,7 @@ export class Process {
   }
 
   /** host address of a monitor-owned buffer passed to a host call */
-  scratchAddrFor(b: Uint8Array): number { return native.addressOf(b); }
+  scratchAddrFor(b: Uint8Array): number { return addressOf(b); }
 
   log(line: string): void { hostWriteString(this.opts.logFd, `${line}\n`); }
 

@@ -4,7 +4,7 @@
 // host kernel's version for km's own process, in the host kernel's format, with every field that
 // describes the payload's memory, threads, signals and name replaced by the payload's.
 import { readFileSync } from 'node:fs';
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { cstr, hostFstat, hostStat, PROT, type StatLayout } from '../host/hostcalls.js';
@@ -38,7 +38,7 @@ export function fileIdOfFd(hostFd: number): FileId | undefined {
 /** target of a host symlink (readlink), or null */
 export function hostReadlink(path: string): string | null {
   const c = cstr(path), b = Buffer.alloc(4096);
-  const n = sys(SYS.readlink, native.addressOf(c), native.addressOf(b), b.length);
+  const n = sys(SYS.readlink, addressOf(c), addressOf(b), b.length);
   return n < 0 ? null : b.toString('utf8', 0, n);
 }
 
@@ -66,7 +66,7 @@ function residentBytes(p: Process, start: number, end: number): number {
   let n = 0;
   for (let at = start; at < end; at += vec.length * PAGE_SIZE) {
     const len = Math.min(end - at, vec.length * PAGE_SIZE);
-    if (sys(SYS.mincore, p.mem.hostAddr(at), len, native.addressOf(vec)) < 0) continue;
+    if (sys(SYS.mincore, p.mem.hostAddr(at), len, addressOf(vec)) < 0) continue;
     const pages = Math.ceil(len / PAGE_SIZE);
     for (let i = 0; i < pages; i++) n += vec[i]! & 1;
   }

@@ -11,7 +11,7 @@
 //   everything else: the same entry of the monitor's own /proc/self (the same process).
 // Paths relative to a directory under /proc (openat(dirfd, "3") on an opened /proc/self/fd) are
 // made absolute first, so they are routed too.
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O, cstr, hostFstat, hostMemfd, hostPwriteAll, hostStat, MFD_ALLOW_SEALING } from '../host/hostcalls.js';
@@ -55,7 +55,7 @@ export function routeProcPath(p: Process, path: Buffer): ProcRoute | number {
     if (n === p.pid) tid = null;
     else if (p.threads.has(n)) tid = n;
     // the monitor's own host threads (node's workers) are not the payload's to see
-    else if (sys(SYS.access, native.addressOf(cstr(`/proc/self/task/${n}`)), 0) === 0) return -E.ENOENT;
+    else if (sys(SYS.access, addressOf(cstr(`/proc/self/task/${n}`)), 0) === 0) return -E.ENOENT;
     else return host(path);
   }
   let rest = m[2] ?? '';
@@ -125,7 +125,7 @@ export function absoluteIfProc(path: Buffer, hostDir: number): Buffer {
     // not on every relative path
     if (cwd === undefined) {
       const b = Buffer.alloc(4096);
-      const n = sys(SYS.getcwd, native.addressOf(b), b.length);
+      const n = sys(SYS.getcwd, addressOf(b), b.length);
       cwd = n > 0 ? b.toString('latin1', 0, n - 1) : null;
     }
     base = cwd;
@@ -155,12 +155,12 @@ const O_PATH = 0o10000000, O_ACCMODE = 3;
 function sealedMemfd(name: string, data: Buffer, acc: number, flags: number): number {
   const m = hostMemfd(`km-proc:${name}`.slice(0, 249), MFD_ALLOW_SEALING);
   if (m < 0) return m;
-  const w = hostPwriteAll(m, native.addressOf(data), data.length, 0);
+  const w = hostPwriteAll(m, addressOf(data), data.length, 0);
   if (w < 0) { sys(SYS.close, m); return w; }
   sys(SYS.fcntl, m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
   // a new open file description with the guest's access mode (read-only like Linux's /proc files)
   const path = cstr(`/proc/self/fd/${m}`);
-  const r = sys(SYS.openat, AT_FDCWD, native.addressOf(path), acc | O.CLOEXEC | (flags & O.NONBLOCK), 0);
+  const r = sys(SYS.openat, AT_FDCWD, addressOf(path), acc | O.CLOEXEC | (flags & O.NONBLOCK), 0);
   sys(SYS.close, m);
   return r;
 }
@@ -169,13 +169,13 @@ function sealedMemfd(name: string, data: Buffer, acc: number, flags: number): nu
 export function procOpen(p: Process, route: ProcRoute, flags: number, mode: number): number {
   if (route.kind === 'host') return -E.EINVAL;
   if (route.kind === 'dir') {
-    const r = sys(SYS.openat, AT_FDCWD, native.addressOf(cstr(route.hostPath)), (flags | O.CLOEXEC) >>> 0, mode);
+    const r = sys(SYS.openat, AT_FDCWD, addressOf(cstr(route.hostPath)), (flags | O.CLOEXEC) >>> 0, mode);
     return r < 0 ? r : p.fds.alloc(r, (flags & O.CLOEXEC) !== 0);
   }
   const acc = flags & O_ACCMODE;
   if (flags & (O.DIRECTORY | O_PATH) || acc !== O.RDONLY) {
     // the host decides what Linux would answer (EACCES, ENOTDIR, ...) on the monitor's own file
-    const r = sys(SYS.openat, AT_FDCWD, native.addressOf(cstr(route.hostPath)), ((flags | O.CLOEXEC) & ~(O.CREAT | O.TRUNC)) >>> 0, 0);
+    const r = sys(SYS.openat, AT_FDCWD, addressOf(cstr(route.hostPath)), ((flags | O.CLOEXEC) & ~(O.CREAT | O.TRUNC)) >>> 0, 0);
     if (r < 0) return r;
     // O_PATH descriptors give no contents: the host's is as good
     if (flags & O_PATH) return p.fds.alloc(r, (flags & O.CLOEXEC) !== 0);

@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { E, errnoMessage, errnoName } from '../host/errno.js';
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { cstr, hostStat, S_IFDIR, S_IFMT, S_IFREG } from '../host/hostcalls.js';
 import { parseElf, ElfError, type ElfImage } from '../elf/elf.js';
@@ -45,7 +45,7 @@ function readExecutable(path: string, what: string, notFile: number = E.EACCES, 
   const type = st.get('mode') & S_IFMT;
   if (type === S_IFDIR && needExec) throw new ExecFailure(E.EACCES, `${what}: Is a directory`);
   if (type !== S_IFREG) throw new ExecFailure(notFile, `${what}: not a regular file`);
-  if (needExec && sys(SYS.access, native.addressOf(cstr(path)), X_OK) < 0) throw new ExecFailure(E.EACCES, `${what}: Permission denied`);
+  if (needExec && sys(SYS.access, addressOf(cstr(path)), X_OK) < 0) throw new ExecFailure(E.EACCES, `${what}: Permission denied`);
   const f = openExecutable(path, st.get('size'));
   return typeof f === 'number' ? fail(f) : f;
 }

@@ -2,7 +2,7 @@
 // here rather than applied to the monitor's node process (lowering RLIMIT_AS or RLIMIT_NOFILE on
 // node would break the monitor). RLIMIT_NOFILE bounds the guest's descriptor table; RLIMIT_AS and
 // RLIMIT_DATA are honoured through --mem-limit.
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 
@@ -17,7 +17,7 @@ export class Rlimits {
   constructor() {
     const b = new BigUint64Array(2);
     for (let r = 0; r < RLIM_NLIMITS; r++) {
-      sys(SYS.prlimit64, 0, r, 0, native.addressOf(b));
+      sys(SYS.prlimit64, 0, r, 0, addressOf(b));
       this.cur.push(b[0]!); this.max.push(b[1]!);
     }
   }

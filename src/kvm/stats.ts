@@ -2,7 +2,7 @@
 // fixed, emulated instructions, TLB flushes. `km --stats` prints them summed over the payload's
 // vCPUs, which shows what the guest cost in KVM beyond the syscalls km counts itself (on PVM, a
 // guest page-table fault or a TLB flush costs ~15 µs).
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { IOCTL, KvmStatsDesc, KvmStatsHeader } from './abi.js';
 import { readField } from '../util/struct.js';
@@ -17,7 +17,7 @@ export function vcpuStats(vcpuFd: number): Map<string, bigint> {
   const fd = sys(SYS.ioctl, vcpuFd, IOCTL.GET_STATS_FD, 0);
   if (fd < 0) return out;
   const buf = Buffer.alloc(STATS_READ_MAX);
-  const n = sys(SYS.pread64, fd, native.addressOf(buf), buf.length, 0);
+  const n = sys(SYS.pread64, fd, addressOf(buf), buf.length, 0);
   sys(SYS.close, fd);
   if (n < KvmStatsHeader.size) return out;
   const dv = new DataView(buf.buffer, buf.byteOffset, n);

@@ -1,5 +1,5 @@
 // Translation of syscall arguments between the guest and the host: descriptors, paths, buffers.
-import { native, sys } from '../host/native.js';
+import { native, sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD } from '../host/hostcalls.js';
@@ -61,7 +61,7 @@ export function hostPathAt(p: Process, dirfd: number, ptr: number, nofollow = fa
   return typeof r === 'number' ? r : routeHostPath(r, nofollow);
 }
 
-export function addr(b: ArrayBufferView): number { return native.addressOf(b); }
+export function addr(b: ArrayBufferView): number { return addressOf(b); }
 
 /** 0xffff800000000000: above the user range on every x86-64 kernel, so access_ok fails */
 export const KERNEL_EFAULT = -(2 ** 47);

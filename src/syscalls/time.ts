@@ -1,5 +1,5 @@
 // Clocks and sleeping: passed to the host with pointers checked.
-import { sys, native } from '../host/native.js';
+import { sys, native, addressOf } from '../host/native.js';
 import { E } from '../host/errno.js';
 import { HostCall, type Thread } from '../km/thread.js';
 import { TIMER_ABSTIME } from '../km/timers.js';
@@ -16,7 +16,7 @@ const NS = 1_000_000_000n;
 /** the host clock's current time in ns, or -errno */
 export function clockNow(clock: number): bigint | number {
   const b = Buffer.alloc(16);
-  const r = sys(SYS.clock_gettime, clock, native.addressOf(b));
+  const r = sys(SYS.clock_gettime, clock, addressOf(b));
   if (r < 0) return r;
   return b.readBigInt64LE(0) * NS + b.readBigInt64LE(8);
 }
@@ -41,7 +41,7 @@ function sleep(p: Process, clock: number, flags: number, reqPtr: number, remPtr:
   if (typeof now === 'number') return now === -E.EINVAL ? EINVAL : now;
   const deadline = abs ? req : now + req;
   const target = timespecBuffer(deadline);
-  return new HostCall(SYS.clock_nanosleep, [clock, TIMER_ABSTIME, native.addressOf(target), 0], (r) => {
+  return new HostCall(SYS.clock_nanosleep, [clock, TIMER_ABSTIME, addressOf(target), 0], (r) => {
     if (r === -E.EINTR && !abs && remPtr !== 0) {
       const t = clockNow(clock);
       const left = typeof t === 'number' || t > deadline ? 0n : deadline - t;

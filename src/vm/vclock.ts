@@ -6,7 +6,7 @@
 // host CPU; hardware KVM offsets the guest's TSC): else the vDSO makes the system call. The monitor
 // re-bases the page as it runs, to follow the host clocks' NTP slewing, and never moves the guest's
 // CLOCK_MONOTONIC or CLOCK_BOOTTIME backwards.
-import { native } from '../host/native.js';
+import { native, addressOf } from '../host/native.js';
 import type { Vcpu } from '../kvm/kvm.js';
 import { MSR } from '../kvm/abi.js';
 
@@ -28,7 +28,7 @@ export class VClock {
   private readonly u32: Uint32Array;
   private readonly u64: BigUint64Array;
   private readonly sample = new BigUint64Array(6);
-  private readonly sampleAddr = native.addressOf(this.sample);
+  private readonly sampleAddr = addressOf(this.sample);
   private enabled = false;
   private first = { tsc: 0n, raw: 0n };
   private mult = 0n;

@@ -1,17 +1,52 @@
 /* The payload must see only the fds it was given (0, 1, 2) and those it opens: none of the
  * monitor's own (KVM, event loop, log files) may be visible or closable.
  *   fds        fstat, fcntl(F_GETFD) then close on 3..1023: all must fail EBADF
- *   fds proc   lists /proc/self/fd */
+ *   fds proc   lists /proc/self/fd
+ *   fds many   holds up to 3000 descriptors of one directory, and fstatat(fd, "", AT_EMPTY_PATH)s
+ *              each (an empty path buffer the monitor once freed under the host call) */
 #include "common.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 static int cmpint(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
+static int many(void) {
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  getrlimit(RLIMIT_NOFILE, &rl);
+  int n = rl.rlim_cur > 3100 ? 3000 : (int)rl.rlim_cur - 100;
+  static int held[3000];
+  int opened = 0, open_fail = 0, stat_fail = 0, wrong_dir = 0;
+  const char *dir = "many_\xc3\xa6";
+  struct stat want;
+  if (mkdir(dir, 0755) != 0 || stat(dir, &want) != 0) { printf("mkdir %s: %s\n", dir, errname(errno)); return 1; }
+  for (int round = 0; round < 12; round++) {
+    for (int i = 0; i < n; i++) {
+      held[i] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (held[i] < 0) { open_fail++; continue; }
+      opened++;
+      struct stat st, none;
+      if (fstatat(held[i], "", &st, AT_EMPTY_PATH) != 0) stat_fail++;
+      else if (st.st_ino != want.st_ino) wrong_dir++;
+      stat("/no-such-dir/x", &none); /* a failing lookup between the calls */
+    }
+    for (int i = 0; i < n; i++) if (held[i] >= 0) close(held[i]);
+  }
+  rmdir(dir);
+  printf("descriptors held at once: %s\n", n >= 900 ? "at least 900" : "fewer than 900");
+  printf("opens: %d, failed: %d\n", opened, open_fail);
+  printf("fstatat(fd, \"\", AT_EMPTY_PATH) failed: %d, another file: %d\n", stat_fail, wrong_dir);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "many")) return many();
   if (argc > 1 && !strcmp(argv[1], "proc")) {
     DIR *d = opendir("/proc/self/fd");
     if (!d) { printf("opendir /proc/self/fd: %s\n", errname(errno)); return 1; }
