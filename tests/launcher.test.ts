@@ -90,6 +90,25 @@ test('launcher: km started through a link (as node_modules/.bin/km) finds its mo
   }
 });
 
+test('launcher: its old name bin/km, which links made before the rename point to, runs it', (t) => {
+  if (!requireKvm(t)) return;
+  const s = scratchInstall();
+  try {
+    copyFileSync(join(repoRoot, 'bin', 'km'), join(s.dir, 'bin', 'km'));
+    copyFileSync(join(repoRoot, 'bin', 'package.json'), join(s.dir, 'bin', 'package.json'));
+    mkdirSync(join(s.dir, 'node_modules', '.bin'), { recursive: true });
+    const link = join(s.dir, 'node_modules', '.bin', 'km');
+    symlinkSync(join('..', '..', 'bin', 'km'), link);
+    for (const km of [join(s.dir, 'bin', 'km'), link]) {
+      const r = spawnSync(km, [hello, 'x'], { encoding: 'utf8', env: env() });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^hello from .*, 1 argument\(s\)\n$/);
+    }
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
 /** pids of the processes named km-teardown (the helper that tears down an exited km's VM) */
 function teardownHelpers(): number[] {
   const pids: number[] = [];
