@@ -21,7 +21,7 @@
 // Without a usable /dev/kvm (or when km cannot run a program) the km side is reported as an error
 // line and the native figures are still printed; exit status 2 (no KVM) or 1 (km failed).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BENCH as BENCH_DIR, KmSide, OUT, childEnv, count, emit, fail, jsonLines, median, round, run, say,
@@ -51,6 +51,11 @@ function buildGo(name) {
   if (!env.GOCACHE && !env.XDG_CACHE_HOME && !env.HOME) env.GOCACHE = join(OUT, 'go-cache');
   run(`building go-${name}`, GO, ['build', '-o', out, ...sources], { cwd: dir, env });
   return out;
+}
+
+/** the host's free page reporting granularity (page order), or null where there is none */
+function pageReportingOrder() {
+  try { return Number(readFileSync('/sys/module/page_reporting/parameters/page_reporting_order', 'utf8').trim()); } catch { return null; }
 }
 
 function timed(fn) {
@@ -125,6 +130,11 @@ try {
     say(`  ${r.name.padEnd(7)} workload  km ${fmtS(r.kmS).padStart(9)}  native ${fmtS(r.nativeS).padStart(9)}  km/native ${fmtRatio(r.ratio)} (target <= ${TARGET}: ${verdict})`);
     say(`  ${''.padEnd(7)} process   km ${fmtS(r.kmWall).padStart(9)}  native ${fmtS(r.nativeWall).padStart(9)}  km/native ${fmtRatio(ratio(r.kmWall, r.nativeWall))}`);
   }
+  // context for the fan-out's first round: a host whose balloon reports free 2 MiB blocks to its own
+  // host hands km cold huge pages after idle (docs/benchmarks.md, "Threads and Go")
+  const order = pageReportingOrder();
+  emit(BENCH, { name: 'host_page_reporting_order', value: order });
+  if (order !== null && order <= 9) say(`  host: free page reporting at order ${order} (free blocks of ${4 * 2 ** order} KiB and more go back to the outer host; km's huge pages are cold after idle)`);
   km.finish();
 } catch (e) {
   fail(BENCH, e);
