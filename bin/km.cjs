@@ -12,7 +12,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { readFileSync, writeFileSync, renameSync, unlinkSync, realpathSync } = fs;
+const { writeFileSync, renameSync, unlinkSync, realpathSync } = fs;
 const { join } = path;
 const { Script } = require('node:vm');
 
@@ -33,14 +33,12 @@ try {
 }
 globalThis[Symbol.for('km.native')] = addon.exports;
 
-let source = addon.exports.mapFile(bundle, true);
+const source = addon.exports.mapFile(bundle, true);
 if (typeof source !== 'string') {
-  try {
-    source = readFileSync(bundle, 'latin1'); // for the reason it cannot be mapped
-  } catch (e) {
-    process.stderr.write(`km: cannot read ${bundle} (${e.code ?? e.message}): run 'npm install' (or 'npm run build') first\n`);
-    process.exit(125);
-  }
+  const { errno } = require('node:os').constants;
+  const name = Object.keys(errno).find((k) => errno[k] === -source) ?? `errno ${-source}`;
+  process.stderr.write(`km: cannot read ${bundle} (${name}): run 'npm install' (or 'npm run build') first\n`);
+  process.exit(125);
 }
 const mapped = addon.exports.mapFile(cacheFile, false);
 const cachedData = typeof mapped === 'number' ? undefined : mapped; // -ENOENT: none yet

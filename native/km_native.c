@@ -952,7 +952,7 @@ static napi_value js_take_prewarmed(napi_env env, napi_callback_info info) {
 
 /*
  * mapFile(path, asString): the file mapped read-only, as an external latin1 string (asString) or
- * an external Buffer, or -errno. bin/km loads the monitor's bundle and its code cache this way:
+ * an external Buffer, or -errno. bin/km.cjs loads the monitor's bundle and its code cache this way:
  * nothing is read or copied up front, and the 250 KB source never lands on the JS heap (V8 reads
  * it only to compile a function the code cache lacks). The mapping lives as long as the value.
  * Files that are replaced while mapped must be replaced by rename (scripts/bundle.mjs does).
@@ -974,7 +974,8 @@ static napi_value js_map_file(napi_env env, napi_callback_info info) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_i64(env, -errno);
     struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size <= 0) { int e = st.st_size <= 0 ? EINVAL : errno; close(fd); return make_i64(env, -e); }
+    int bad = fstat(fd, &st) < 0 ? errno : st.st_size <= 0 ? EINVAL : 0;
+    if (bad) { close(fd); return make_i64(env, -bad); }
     size_t size = (size_t)st.st_size;
     void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;

@@ -1,6 +1,6 @@
 // The initial process stack Linux builds for a new program: argc, argv, envp, auxv, and the strings
 // and random bytes they point to.
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
 import { utf8Bytes } from '../util/bytes.js';

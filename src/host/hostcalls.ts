@@ -1,5 +1,5 @@
 // Thin helpers over raw host system calls used by the monitor itself (not by the guest).
-import { native, sys, addressOf } from './native.js';
+import { sys, addressOf } from './native.js';
 import { SYS } from './sysno.js';
 import { E, errnoName } from './errno.js';
 import { defineLayout, StructView } from '../util/struct.js';
@@ -75,7 +75,7 @@ export function hostWrite(fd: number, data: Uint8Array): number {
 
 /** write a whole string to a host fd (km's own messages) */
 export function hostWriteString(fd: number, s: string): void {
-  const b = Buffer.from(s);
+  const b = utf8Bytes(s);
   let off = 0;
   while (off < b.length) {
     const r = sys(SYS.write, fd, addressOf(b) + off, b.length - off);

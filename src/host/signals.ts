@@ -1,6 +1,6 @@
 // Linux signal numbers and names, and how km ends itself "by a signal" so that its parent sees the
 // same wait status as for a native process killed by that signal.
-import { native, sys, addressOf } from './native.js';
+import { sys, addressOf } from './native.js';
 import { SYS } from './sysno.js';
 
 export const SIG = {

@@ -5,21 +5,21 @@
 // thread); takeHostSignals (src/km/deliver.ts) finds this timer by the host timer id in the host
 // siginfo and calls expire, which queues the guest's own SI_TIMER signal (its id, sigval, overruns,
 // target thread). Setting, reading and deleting are the host timer's own.
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { holdHostSignal, hostTimerSignal, releaseHostSignal } from './deliver.js';
 import { DISARMED, GuestTimer, ITIMERSPEC, SIGEV, SIGEVENT, TIMER_ABSTIME, itimerspecBytes, parseItimerspec, type Itimer, type Sigevent } from './timers.js';
 import type { Process } from './process.js';
 import type { Thread } from './thread.js';
-
+import { StructView } from '../util/struct.js';
 
 /** a host struct sigevent: `signo` to this process, or nothing (SIGEV_NONE) */
-function hostSigevent(signo: number): Buffer {
-  const b = Buffer.alloc(SIGEVENT.size), f = SIGEVENT.fields;
-  b.writeInt32LE(signo === 0 ? SIGEV.NONE : SIGEV.SIGNAL, f.notify[0]);
-  b.writeInt32LE(signo, f.signo[0]);
-  return b;
+function hostSigevent(signo: number): StructView<typeof SIGEVENT> {
+  const sev = new StructView(SIGEVENT);
+  sev.set('notify', signo === 0 ? SIGEV.NONE : SIGEV.SIGNAL);
+  sev.set('signo', signo);
+  return sev;
 }
 
 /** a host timer no longer sends sig: its disposition follows the payload's again */
@@ -43,7 +43,7 @@ export class CpuTimer extends GuestTimer {
     // caught before the host timer exists, so no expiry meets the payload's default disposition
     if (hostSig) holdHostSignal(hostSig);
     const sev = hostSigevent(hostSig), hid = new Int32Array(1);
-    const r = sys(SYS.timer_create, hostClock, addressOf(sev), addressOf(hid));
+    const r = sys(SYS.timer_create, hostClock, addressOf(sev.dv), addressOf(hid));
     if (r < 0) {
       if (hostSig) releaseFor(p, hostSig);
       return r;

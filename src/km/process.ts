@@ -1,6 +1,6 @@
 // The payload process as the monitor sees it: its VM, address space, descriptors, identity and
 // signal dispositions, and the checked accessors syscall handlers use to reach guest memory.
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { hostWriteString } from '../host/hostcalls.js';

@@ -4,7 +4,7 @@
 // host kernel's version for km's own process, in the host kernel's format, with every field that
 // describes the payload's memory, threads, signals and name replaced by the payload's.
 import { readFileSync } from 'node:fs';
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { cstr, hostFstat, hostStat, PROT, type StatLayout } from '../host/hostcalls.js';

@@ -11,7 +11,7 @@
 //   everything else: the same entry of the monitor's own /proc/self (the same process).
 // Paths relative to a directory under /proc (openat(dirfd, "3") on an opened /proc/self/fd) are
 // made absolute first, so they are routed too.
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD, O, cstr, hostFstat, hostMemfd, hostPwriteAll, hostStat, MFD_ALLOW_SEALING } from '../host/hostcalls.js';

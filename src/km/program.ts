@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { E, errnoMessage, errnoName } from '../host/errno.js';
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { cstr, hostStat, S_IFDIR, S_IFMT, S_IFREG } from '../host/hostcalls.js';
 import { parseElf, ElfError, type ElfImage } from '../elf/elf.js';

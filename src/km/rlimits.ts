@@ -2,7 +2,7 @@
 // here rather than applied to the monitor's node process (lowering RLIMIT_AS or RLIMIT_NOFILE on
 // node would break the monitor). RLIMIT_NOFILE bounds the guest's descriptor table; RLIMIT_AS and
 // RLIMIT_DATA are honoured through --mem-limit.
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 

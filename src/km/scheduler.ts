@@ -6,8 +6,7 @@
 // threads that wait in the monitor, fires timers and routes signals. All monitor state is touched
 // by the JS thread only.
 import { E } from '../host/errno.js';
-import { sys, native } from '../host/native.js';
-import { SYS } from '../host/sysno.js';
+import { native } from '../host/native.js';
 import { SIG } from '../host/signals.js';
 import { CAP, EXIT, EXIT_NAMES, KvmRun } from '../kvm/abi.js';
 import { DOORBELL_GPA, MAX_VCPUS, MONITOR_BASE } from '../vm/layout.js';

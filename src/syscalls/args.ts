@@ -1,5 +1,5 @@
 // Translation of syscall arguments between the guest and the host: descriptors, paths, buffers.
-import { native, sys, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { AT_FDCWD } from '../host/hostcalls.js';

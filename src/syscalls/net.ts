@@ -23,7 +23,6 @@ const SOCK_TYPE_MASK = 0xf;
 const SOCKADDR_MAX = 128;
 const MAX_RW_COUNT = 0x7ffff000;
 const UIO_MAXIOV = 1024;
-const INT_MAX = 0x7fffffff;
 /** largest received control area we give the host (253 fds need ~1 KiB) */
 const RECV_CONTROL_MAX = 64 * 1024;
 /** a larger send control area is refused (the kernel's optmem_max default is 20-128 KiB) */

@@ -1,6 +1,5 @@
 // poll, ppoll, select and pselect6: guest descriptors translated to host descriptors; select is
 // served by the host's ppoll so that fd_set limits and host descriptor numbers never matter.
-import { sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import type { Process } from '../km/process.js';

@@ -1,5 +1,5 @@
 // Clocks and sleeping: passed to the host with pointers checked.
-import { sys, native, addressOf } from '../host/native.js';
+import { sys, addressOf } from '../host/native.js';
 import { E } from '../host/errno.js';
 import { HostCall, type Thread } from '../km/thread.js';
 import { TIMER_ABSTIME } from '../km/timers.js';

@@ -154,7 +154,7 @@ export class Machine {
     const mailbox = block + VCPU_MAILBOX_OFFSET;
     pt.map(mailbox, PAGE_SIZE, PTE.RW | PTE.US, mailbox, false);
     pt.map(block + VCPU_DOORBELL_OFFSET, PAGE_SIZE, PTE.RW | PTE.US, DOORBELL_GPA, false);
-    const tss = writeTss(mem, id, block);
+    writeTss(mem, id, block);
     // the landing pad's private stack is the top of the mailbox page
     mem.writeU64(mailbox + this.sym('MB_STACK'), mailbox + PAD_STACK_TOP);
     // the landing pad saves the FPU state at clone when it fits below its stack (guest/entry.S)
