@@ -32,6 +32,9 @@
         .set MB_XSAVE_MASK, 160 /* XCR0 components saved at clone (set by the monitor; 0: none) */
         .set MB_CLEARTID, 168   /* the thread's clear_child_tid and robust list head, kept by the */
         .set MB_ROBUST,   176   /* monitor for the native fast path's thread exit (not touched here) */
+        .set MB_PROCPENDING, 184 /* the process-directed pending signals, mirrored by the monitor */
+        .set MB_SIGOLD,   192   /* the mask before an in-guest rt_sigprocmask (a rewind restores it) */
+        .set MB_INGUEST,  200   /* nonzero: calls may be answered here (off under --trace/--stats) */
         .set MB_XSAVE,   1024   /* the caller's XSAVE image at clone and clone3 (64-byte aligned),
                                  * which the new thread starts with: no KVM_GET_XSAVE */
         .set MB_SIZE,    4096
@@ -41,8 +44,12 @@
         .globl MB_NR, MB_ARG0, MB_ARG1, MB_ARG2, MB_ARG3, MB_ARG4, MB_ARG5, MB_RET, MB_RIP
         .globl MB_RFLAGS, MB_RSP, MB_STACK, MB_SIZE, DOORBELL_OFF, EXC_STUB_STRIDE
         .globl MB_RBX, MB_RBP, MB_R12, MB_R13, MB_R14, MB_R15, MB_SIGBLOCKED, MB_SIGPENDING
-        .globl MB_XSAVE_MASK, MB_XSAVE, MB_CLEARTID, MB_ROBUST
+        .globl MB_XSAVE_MASK, MB_XSAVE, MB_CLEARTID, MB_ROBUST, MB_PROCPENDING, MB_SIGOLD, MB_INGUEST
         .globl syscall_entry, syscall_return, exc_stubs, exc_halt, sigreturn_trampoline, guest_code_end
+        .globl sigmask_fast, sigmask_saved, sigmask_redo, sigmask_end
+        .set SYS_RT_SIGPROCMASK, 14
+        .set SIGSET_SIZE, 8
+        .set NOT_UNBLOCKABLE, -262401   /* ~(SIGKILL | SIGSTOP bits), sign-extended from 32 bits */
 
         .text
         .code64
@@ -68,6 +75,8 @@ syscall_entry:
         movq    %r13, %gs:MB_R13
         movq    %r14, %gs:MB_R14
         movq    %r15, %gs:MB_R15
+        cmpq    $SYS_RT_SIGPROCMASK, %rax
+        je      sigmask_fast
         cmpl    $56, %eax                       /* clone */
         je      7f
         cmpl    $435, %eax                      /* clone3 */
@@ -79,6 +88,7 @@ syscall_entry:
         xsave   %gs:MB_XSAVE
 9:      movq    %gs:MB_ARG2, %rdx               /* xsave took edx:eax */
         movq    %gs:MB_NR, %rax
+syscall_doorbell:
 8:      movl    %eax, %gs:DOORBELL_OFF          /* exit to the monitor */
 syscall_return:
         movl    %cs, %ecx
@@ -104,6 +114,63 @@ sigreturn_trampoline:
         movl    $15, %eax
         syscall
         ud2
+
+/*
+ * rt_sigprocmask answered here, without an exit (~1 us instead of ~30 on PVM), in its plain case:
+ * an 8-byte set and nothing pending for the thread or the process (pending signals go to the
+ * monitor, which delivers what the new mask lets through). Only rax, rcx and r11 are used:
+ * syscall_return reloads them. The protocol with the monitor (src/km/deliver.ts):
+ *   - the new mask is stored with xchg (a full barrier), then the pending words are read again;
+ *     the monitor stores a pending signal, then reads the mask (then kicks the vCPU if the mask
+ *     lets it in), so one of the two sees the other;
+ *   - the monitor's kick for a signal posted before a pending check is caught by that check;
+ *     one that lands after the last check, between sigmask_saved and sigmask_end, is rewound by
+ *     the monitor to sigmask_redo, as is a fault there (a bad set or oldset pointer): the old mask
+ *     is put back and the call goes to the monitor as any other (which writes oldset again with
+ *     the same value) and delivers the signal as it ends.
+ */
+sigmask_fast:
+        cmpq    $0, %gs:MB_INGUEST
+        je      syscall_doorbell
+        movq    %gs:MB_SIGBLOCKED, %rcx
+        movq    %rcx, %gs:MB_SIGOLD
+sigmask_saved:
+        cmpq    $SIGSET_SIZE, %r10
+        jne     sigmask_slow
+        movq    %gs:MB_SIGPENDING, %rax
+        orq     %gs:MB_PROCPENDING, %rax
+        jnz     sigmask_slow
+        testq   %rsi, %rsi
+        jz      2f
+        cmpl    $2, %edi                        /* how: SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2 */
+        ja      sigmask_slow
+        movq    (%rsi), %r11                    /* may fault */
+        cmpl    $1, %edi
+        ja      1f
+        je      3f
+        orq     %rcx, %r11                      /* SIG_BLOCK */
+        jmp     1f
+3:      notq    %r11                            /* SIG_UNBLOCK */
+        andq    %rcx, %r11
+1:      andq    $NOT_UNBLOCKABLE, %r11
+2:      testq   %rdx, %rdx
+        jz      4f
+        movq    %rcx, (%rdx)                    /* may fault */
+4:      testq   %rsi, %rsi
+        jz      5f
+        xchgq   %r11, %gs:MB_SIGBLOCKED
+        movq    %gs:MB_SIGPENDING, %rax
+        orq     %gs:MB_PROCPENDING, %rax
+        jnz     sigmask_redo
+5:      movq    $0, %gs:MB_RET
+        jmp     syscall_return
+sigmask_redo:
+        movq    %gs:MB_SIGOLD, %rcx
+        movq    %rcx, %gs:MB_SIGBLOCKED
+sigmask_slow:
+        movl    $SYS_RT_SIGPROCMASK, %eax
+        jmp     syscall_doorbell
+sigmask_end:
 
 /*
  * Exception entries, one per vector 0..31 at a fixed stride, reached through IDT interrupt gates

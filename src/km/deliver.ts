@@ -143,6 +143,15 @@ export function syscallContextRegs(p: Process, h: VcpuHandle, result: number): R
 
 export function inGuestCode(rip: bigint): boolean { return rip >= BigInt(CODE_VA) && rip < BigInt(CODE_VA + CODE_SIZE); }
 
+/** Where a vCPU stopped inside the landing pad's own rt_sigprocmask (guest/entry.S, between
+ * sigmask_saved and sigmask_end: an interrupt or a fault on the set or oldset pointer) must go on:
+ * sigmask_redo, which puts the mask back and takes the call to the monitor. null: not in there. */
+export function padRewind(p: Process, rip: bigint | number): bigint | null {
+  const m = p.machine, at = BigInt(rip);
+  const from = BigInt(CODE_VA + m.sym('sigmask_saved')), to = BigInt(CODE_VA + m.sym('sigmask_end'));
+  return at >= from && at < to ? BigInt(CODE_VA + m.sym('sigmask_redo')) : null;
+}
+
 /**
  * Delivers pending unblocked signals on top of `ctx` (the interrupted user context). Returns the
  * context to load, or null when nothing needed a handler (default actions were taken in place).
@@ -207,8 +216,12 @@ export function signalsAfterInterrupt(p: Process, h: VcpuHandle): void {
   if (!p.signals.hasDeliverable) return;
   let ctx: Regs = h.vcpu.getRegs();
   if (inGuestCode(ctx.rip)) {
+    const redo = padRewind(p, ctx.rip);
+    // in the landing pad's own rt_sigprocmask: the call goes to the monitor, which delivers at its end
+    if (redo !== null) { h.vcpu.setRegs({ ...ctx, rip: redo }); return; }
     const ret = BigInt(CODE_VA + p.machine.sym('syscall_return')), end = BigInt(p.machine.sigreturnTrampolineVa);
-    // on the way in, the vCPU is about to exit at the doorbell: deliver as that syscall ends
+    // on the way in, the vCPU is about to exit at the doorbell: deliver as that syscall ends (a call
+    // the landing pad would answer itself sees the pending signal and exits too)
     if (ctx.rip < ret || ctx.rip >= end) return;
     // on the way back, the mailbox holds the whole user context: finish the return here
     ctx = syscallContext(p, h, p.mem.readI64(h.mailbox + p.machine.sym('MB_RET')));

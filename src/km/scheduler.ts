@@ -21,7 +21,7 @@ import { monitorNow } from '../host/clock.js';
 
 /** MXCSR's offset in the XSAVE image */
 const XSAVE_MXCSR = 24;
-import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser, takeHostSignals } from './deliver.js';
+import { CONTEXT_REPLACED, signalsAfterSyscall, signalsAfterInterrupt, deliverSignals, enterUser, takeHostSignals, padRewind } from './deliver.js';
 import { SIG_DFL, SIG_IGN, bit, ThreadSignals } from './signals.js';
 import type { Regs } from './sigframe.js';
 import type { RegsInput } from '../kvm/kvm.js';
@@ -61,6 +61,9 @@ export class Scheduler {
   /** set while a syscall of p.cur is being handled (its signals are dealt with as it ends) */
   private inSyscall: Thread | null = null;
 
+  /** whether calls may be served without this monitor (native fast path, landing pad) */
+  private readonly fast: boolean;
+
   /** the ceiling on live threads: --max-threads, KVM's vCPU limit and the monitor area's */
   readonly maxThreads: number;
 
@@ -71,14 +74,15 @@ export class Scheduler {
     // the native fast path serves the plain case of the calls the table marks `fast` without this
     // monitor; tracing and statistics see every call, so they turn it off (as does KM_NO_FAST=1,
     // for comparisons)
-    const fast = !p.opts.trace && !p.opts.stats && process.env.KM_NO_FAST !== '1';
-    native.fastConfig(fast, p.mem.base, MONITOR_BASE, DOORBELL_GPA, fastKinds());
+    // (and the landing pad's own answers, guest/entry.S)
+    this.fast = !p.opts.trace && !p.opts.stats && process.env.KM_NO_FAST !== '1';
+    native.fastConfig(this.fast, p.mem.base, MONITOR_BASE, DOORBELL_GPA, fastKinds());
   }
 
   /** the first thread: the payload's entry, on vCPU 0 */
   adoptMain(h: VcpuHandle): Thread {
     const p = this.p;
-    const t = new Thread(p.pid, h, new ThreadSignals(p.procSignals));
+    const t = new Thread(p.pid, h, new ThreadSignals(p.procSignals), this.fast);
     t.comm = p.comm;
     p.threads.set(t.tid, t);
     p.cur = t;
@@ -178,7 +182,7 @@ export class Scheduler {
     h.vcpu.setRegs(regs, true);
     const x = h.vcpu.setXsave(xsave);
     if (x < 0) throw new MonitorError(`KVM_SET_XSAVE for a new thread failed (errno ${-x})`);
-    const t = new Thread(tid, h, new ThreadSignals(p.procSignals));
+    const t = new Thread(tid, h, new ThreadSignals(p.procSignals), this.fast);
     t.sig.blocked = parent.sig.blocked;
     t.comm = parent.comm;
     t.fsBase = fsBase;
@@ -267,6 +271,12 @@ export class Scheduler {
         const cr2 = vcpu.getSregs().get('cr2');
         const rsp0 = Number(regs.rsp); // the ring-0 stack, holding the exception frame
         const f = readFault(p, rsp0, cr2, p.mem.readU32(rsp0) === VEC.XM ? new DataView(vcpu.getXsave().buffer).getUint32(XSAVE_MXCSR, true) : 0);
+        // the landing pad's own rt_sigprocmask met a bad pointer: the monitor makes the call (EFAULT)
+        const redo = padRewind(p, f.rip);
+        if (redo !== null) {
+          enterUser(t.h, { ...regs, rip: redo, rsp: f.rsp, rflags: BigInt(f.rflags) });
+          return Step.RUN;
+        }
         const act = p.signals.actions[f.signal]!;
         const detail = `${f.what} at address 0x${f.addr.toString(16)}, rip 0x${f.rip.toString(16)}`;
         // a fault signal that is blocked or ignored cannot be delivered: Linux kills the process

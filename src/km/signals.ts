@@ -72,7 +72,12 @@ export class ProcessSignals {
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
   /** the process-directed pending mask as the native fast path reads it (see ThreadSignals) */
   private readonly sharedWord = new BigUint64Array(1);
-  readonly shared = new PendingSet(() => { Atomics.store(this.sharedWord, 0, this.shared.mask); this.changed(); });
+  readonly shared = new PendingSet(() => {
+    const mask = this.shared.mask;
+    Atomics.store(this.sharedWord, 0, mask);
+    for (const t of this.threads) t.mirrorShared(mask);
+    this.changed();
+  });
   readonly threads = new Set<ThreadSignals>();
   /** told whenever any pending set (process or thread) changes; null: nobody listens */
   watcher: (() => void) | null = null;
@@ -114,17 +119,24 @@ export class ThreadSignals {
    * The mask and this thread's own pending signals live in its vCPU's mailbox once bound: the
    * native fast path serves rt_sigprocmask when nothing is pending (native/km_native.c). Both
    * sides store, then load the other's word (Atomics: sequentially consistent), so a signal posted
-   * while the mask changes is seen by one of them.
+   * while the mask changes is seen by one of them. The landing pad answers rt_sigprocmask in the
+   * guest by the same rule (guest/entry.S), and reads the process-directed pending signals from a
+   * mirror in the mailbox (`sharedWord`).
    */
   private words: BigUint64Array<ArrayBufferLike> = new BigUint64Array(2);
+  private sharedWord: BigUint64Array<ArrayBufferLike> = new BigUint64Array(1);
   get blocked(): bigint { return Atomics.load(this.words, 0); }
   set blocked(v: bigint) { Atomics.store(this.words, 0, BigInt.asUintN(64, v)); }
   /** moves the state into the mailbox words of the vCPU this thread runs on */
-  bind(words: BigUint64Array): void {
+  bind(words: BigUint64Array, sharedWord: BigUint64Array = new BigUint64Array(1)): void {
     Atomics.store(words, 0, this.blocked);
     Atomics.store(words, 1, this.own.mask);
+    Atomics.store(sharedWord, 0, this.proc.shared.mask);
     this.words = words;
+    this.sharedWord = sharedWord;
   }
+  /** the process-directed pending set changed (ProcessSignals) */
+  mirrorShared(mask: bigint): void { Atomics.store(this.sharedWord, 0, mask); }
   /** the mask to restore after the handler of a signal that ended sigsuspend/ppoll/pselect6 */
   savedMask: bigint | null = null;
   readonly own: PendingSet = new PendingSet(() => { Atomics.store(this.words, 1, this.own.mask); this.proc.changed(); });
@@ -164,5 +176,5 @@ export class ThreadSignals {
    * its memory go away with the VM at execve) */
   detach(): void { this.unbind(); this.proc.threads.delete(this); this.proc.changed(); }
   /** takes the state back from the mailbox into memory of its own */
-  unbind(): void { this.bind(new BigUint64Array(2)); }
+  unbind(): void { this.bind(new BigUint64Array(2), new BigUint64Array(1)); }
 }

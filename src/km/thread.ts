@@ -1,6 +1,6 @@
 // A payload thread: its vCPU, signal mask and per-thread state, and what it is doing now (running
 // guest code, blocked in a host call on its own host thread, or parked in the monitor).
-import type { VcpuHandle } from '../vm/machine.js';
+import { PAD_WORD, type VcpuHandle } from '../vm/machine.js';
 import type { ThreadSignals } from './signals.js';
 
 /** A host syscall a handler wants made for the payload that may block (read on a pipe, futex
@@ -36,8 +36,12 @@ export class Thread {
   /** the thread's name (PR_SET_NAME; a new thread inherits its creator's) */
   comm = '';
 
-  constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals) {
-    sig.bind(h.sigWords);
+  /** `inGuest`: the landing pad may answer calls itself (guest/entry.S; off when every call must
+   * reach the monitor: tracing, statistics) */
+  constructor(readonly tid: number, readonly h: VcpuHandle, readonly sig: ThreadSignals, inGuest: boolean) {
+    h.padWords.fill(0n);
+    h.padWords[PAD_WORD.inGuest] = inGuest ? 1n : 0n;
+    sig.bind(h.sigWords, h.padWords.subarray(PAD_WORD.procPending, PAD_WORD.procPending + 1));
     h.exitWords.fill(0n);
   }
 

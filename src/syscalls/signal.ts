@@ -59,7 +59,7 @@ function rtSigprocmask(p: Process, how: number, set: number, oset: number, size:
     if (v === null) return EFAULT;
     if (how < 0 || how > 2) return EINVAL;
   }
-  if (oset !== 0 && !writeSet(p, oset, s.blocked)) return EFAULT;
+  const old = s.blocked;
   if (v !== null) {
     if (how === 0) s.blocked |= v;
     else if (how === 1) s.blocked &= ~v;
@@ -67,7 +67,8 @@ function rtSigprocmask(p: Process, how: number, set: number, oset: number, size:
     s.blocked &= ~UNBLOCKABLE; // newly unblocked pending signals are delivered as the syscall ends
     p.sched.notify(); // process-directed signals this thread now blocks may suit another
   }
-  return 0;
+  // after the change, as Linux: an old set it cannot write fails the call with the new mask in place
+  return oset !== 0 && !writeSet(p, oset, old) ? EFAULT : 0;
 }
 
 function sigaltstack(p: Process, ss: number, old: number): number {

@@ -53,7 +53,12 @@ export interface VcpuHandle {
   /** [clear_child_tid, robust list head] of the thread on this vCPU, for the native fast path's
    * thread exit (Thread) */
   exitWords: BigUint64Array;
+  /** the landing pad's words (guest/entry.S, MB_PROCPENDING..MB_INGUEST), indexed by PAD_WORD */
+  padWords: BigUint64Array;
 }
+
+/** indices in VcpuHandle.padWords */
+export const PAD_WORD = { procPending: 0, sigOld: 1, inGuest: 2 } as const;
 
 /** the landing pad's private stack: its top in the mailbox page, and what it may use below it */
 const PAD_STACK_TOP = PAGE_SIZE - 64, PAD_STACK_USE = 192;
@@ -178,6 +183,7 @@ export class Machine {
       mb32: new Uint32Array(mbView.buffer, mbView.byteOffset, PAGE_SIZE / 4),
       sigWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_SIGBLOCKED'), 2),
       exitWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_CLEARTID'), 2),
+      padWords: new BigUint64Array(mbView.buffer, mbView.byteOffset + this.sym('MB_PROCPENDING'), 3),
     };
     this.vcpus.push(h);
     return h;

@@ -23,6 +23,10 @@
  *                  sigwaitinfo; main calls exit(3): status 3 at once, atexit handler run
  *   exit-from-thread  a worker calls exit(4) while main waits in pthread_join: status 4
  *   fatal-in-thread   a worker writes through NULL with no handler: the process dies by SIGSEGV
+ *   sigprocmask    the raw call's semantics (how, SIGKILL/SIGSTOP, sizes, NULL sets, bad pointers
+ *                  for the set and the old set), a pending signal delivered as the call unblocks it
+ *                  (thread- and process-directed), and signals reaching a thread that does nothing
+ *                  but call rt_sigprocmask (km answers that call inside the guest)
  */
 // build-flags: -pthread
 #define _GNU_SOURCE
@@ -34,6 +38,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -847,6 +852,131 @@ static void all_handlers_test(void) {
   printf("SIGUSR1 handled: %d; other signals: %s\n", atomic_load(&seen[SIGUSR1]), others ? "some" : "none");
 }
 
+/* ---- sigprocmask ---- */
+static long raw_mask(long how, const void *set, void *old, long size) {
+  long r = syscall(SYS_rt_sigprocmask, how, set, old, size);
+  return r < 0 ? -errno : r;
+}
+static unsigned long long mask_now(void) {
+  unsigned long long m = 0;
+  raw_mask(SIG_BLOCK, NULL, &m, 8);
+  return m;
+}
+#define SBIT(s) (1ull << ((s) - 1))
+/* a raw result as an errno name (0 for success) */
+static const char *rname(long r) { return errname(r < 0 ? (int)-r : 0); }
+
+static atomic_int spin_stop, spin_ready;
+static void *mask_spinner(void *arg) {
+  (void)arg;
+  unsigned long long none = 0, old;
+  atomic_store(&spin_ready, 1);
+  /* nothing but the call: no other exit from the guest while signals arrive */
+  while (!atomic_load(&spin_stop)) raw_mask(SIG_BLOCK, &none, &old, 8);
+  return NULL;
+}
+
+static atomic_int unblock_seen;
+static void *unblock_worker(void *arg) {
+  (void)arg;
+  unsigned long long u2 = SBIT(SIGUSR2);
+  while (atomic_load(&unblock_seen) < 1) sleep_ms(1);
+  int before = atomic_load(&h_count);
+  raw_mask(SIG_UNBLOCK, &u2, NULL, 8);
+  atomic_store(&unblock_seen, atomic_load(&h_count) == before + 1 && h_tid == sys_gettid() ? 2 : 3);
+  return NULL;
+}
+
+static void sigprocmask_test(void) {
+  unsigned long long start = mask_now(), set, old;
+  set = SBIT(SIGUSR1);
+  long r = raw_mask(SIG_BLOCK, &set, &old, 8);
+  printf("SIG_BLOCK USR1: %s, old had USR1: %s, now blocked: %s\n", rname(r), old & SBIT(SIGUSR1) ? "yes" : "no",
+         mask_now() & SBIT(SIGUSR1) ? "yes" : "no");
+  set = SBIT(SIGUSR2);
+  r = raw_mask(SIG_BLOCK, &set, NULL, 8);
+  printf("SIG_BLOCK USR2 too: %s, both blocked: %s\n", rname(r), (mask_now() & (SBIT(SIGUSR1) | SBIT(SIGUSR2))) == (SBIT(SIGUSR1) | SBIT(SIGUSR2)) ? "yes" : "no");
+  set = SBIT(SIGUSR1);
+  r = raw_mask(SIG_UNBLOCK, &set, &old, 8);
+  printf("SIG_UNBLOCK USR1: %s, old had both: %s, now USR1 %s, USR2 %s\n", rname(r),
+         (old & (SBIT(SIGUSR1) | SBIT(SIGUSR2))) == (SBIT(SIGUSR1) | SBIT(SIGUSR2)) ? "yes" : "no",
+         mask_now() & SBIT(SIGUSR1) ? "blocked" : "unblocked", mask_now() & SBIT(SIGUSR2) ? "blocked" : "unblocked");
+  set = ~0ull;
+  r = raw_mask(SIG_SETMASK, &set, NULL, 8);
+  unsigned long long all = mask_now();
+  printf("SIG_SETMASK all: %s, SIGKILL blocked: %s, SIGSTOP blocked: %s, SIGTERM blocked: %s, SIGRTMAX blocked: %s\n", rname(r),
+         all & SBIT(SIGKILL) ? "yes" : "no", all & SBIT(SIGSTOP) ? "yes" : "no", all & SBIT(SIGTERM) ? "yes" : "no", all & SBIT(64) ? "yes" : "no");
+  set = start;
+  raw_mask(SIG_SETMASK, &set, NULL, 8);
+  printf("SIG_SETMASK back: the mask is the starting one: %s\n", mask_now() == start ? "yes" : "no");
+  set = SBIT(SIGUSR1);
+  printf("how 3 with a set: %s\n", rname(raw_mask(3, &set, NULL, 8)));
+  printf("how -1 with a set: %s\n", rname(raw_mask(-1, &set, NULL, 8)));
+  printf("how 3 without a set: %s\n", rname(raw_mask(3, NULL, &old, 8)));
+  printf("sigsetsize 4: %s, sigsetsize 16: %s\n", rname(raw_mask(SIG_BLOCK, &set, NULL, 4)), rname(raw_mask(SIG_BLOCK, &set, NULL, 16)));
+  printf("mask unchanged by the failures: %s\n", mask_now() == start ? "yes" : "no");
+  printf("set and old set NULL: %s\n", rname(raw_mask(SIG_BLOCK, NULL, NULL, 8)));
+  printf("unmapped set: %s, mask unchanged: %s\n", rname(raw_mask(SIG_BLOCK, (void *)8, NULL, 8)), mask_now() == start ? "yes" : "no");
+  void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  set = SBIT(SIGUSR1);
+  r = raw_mask(SIG_BLOCK, &set, ro, 8);
+  printf("read-only old set: %s, USR1 blocked anyway (Linux changes the mask first): %s\n", rname(r), mask_now() & SBIT(SIGUSR1) ? "yes" : "no");
+  r = raw_mask(SIG_BLOCK, &set, (void *)8, 8);
+  printf("unmapped old set: %s\n", rname(r));
+  munmap(ro, 4096);
+  set = start;
+  raw_mask(SIG_SETMASK, &set, NULL, 8);
+
+  /* a pending signal is delivered as the call that unblocks it returns */
+  install(SIGUSR1, recorder, 0);
+  install(SIGUSR2, recorder, 0);
+  set = SBIT(SIGUSR1);
+  raw_mask(SIG_BLOCK, &set, NULL, 8);
+  syscall(SYS_tgkill, getpid(), sys_gettid(), SIGUSR1);
+  int before = atomic_load(&h_count);
+  raw_mask(SIG_UNBLOCK, &set, NULL, 8);
+  printf("thread-directed USR1 pending, unblocked: handled before the call returned: %s\n", atomic_load(&h_count) == before + 1 ? "yes" : "no");
+
+  /* process-directed: main and the worker block USR2; the worker unblocks it */
+  set = SBIT(SIGUSR2);
+  raw_mask(SIG_BLOCK, &set, NULL, 8);
+  pthread_t w;
+  die_if(pthread_create(&w, NULL, unblock_worker, NULL), "pthread_create");
+  kill(getpid(), SIGUSR2);
+  atomic_store(&unblock_seen, 1);
+  pthread_join(w, NULL);
+  printf("process-directed USR2 pending, a worker unblocks it: handled by the worker before its call returned: %s\n",
+         atomic_load(&unblock_seen) == 2 ? "yes" : "no");
+  raw_mask(SIG_UNBLOCK, &set, NULL, 8);
+
+  /* signals to a thread that only calls rt_sigprocmask: aimed at it, then process-directed */
+  pthread_t sp;
+  die_if(pthread_create(&sp, NULL, mask_spinner, NULL), "pthread_create");
+  wait_flag(&spin_ready);
+  const int N = 200;
+  int got = 0;
+  for (int i = 0; i < N; i++) {
+    int c = atomic_load(&h_count);
+    pthread_kill(sp, SIGUSR1);
+    if (!wait_count(c + 1)) break;
+    got++;
+  }
+  printf("pthread_kill to a thread spinning in rt_sigprocmask: handled %d of %d\n", got, N);
+  set = SBIT(SIGUSR1);
+  raw_mask(SIG_BLOCK, &set, NULL, 8);
+  got = 0;
+  for (int i = 0; i < N; i++) {
+    int c = atomic_load(&h_count);
+    kill(getpid(), SIGUSR1);
+    if (!wait_count(c + 1)) break;
+    got++;
+  }
+  printf("kill(getpid()) while main blocks it: handled by the spinning thread %d of %d\n", got, N);
+  atomic_store(&spin_stop, 1);
+  pthread_join(sp, NULL);
+  raw_mask(SIG_UNBLOCK, &set, NULL, 8);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *m = argc > 1 ? argv[1] : "";
@@ -861,8 +991,9 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "exit-from-thread")) exit_from_thread_test();
   else if (!strcmp(m, "fatal-in-thread")) fatal_in_thread_test();
   else if (!strcmp(m, "all-handlers")) all_handlers_test();
+  else if (!strcmp(m, "sigprocmask")) sigprocmask_test();
   else {
-    fprintf(stderr, "usage: thread-signals tgkill|mask|sigwait|sigsuspend|altstack-segv|fpe|fpu|exit-group|exit-from-thread|fatal-in-thread|all-handlers\n");
+    fprintf(stderr, "usage: thread-signals tgkill|mask|sigwait|sigsuspend|altstack-segv|fpe|fpu|exit-group|exit-from-thread|fatal-in-thread|all-handlers|sigprocmask\n");
     return 2;
   }
   return finish();
