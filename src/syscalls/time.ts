@@ -96,7 +96,70 @@ function clockRead(nr: number, optional: boolean) {
   };
 }
 
+/** the low bits of a negative clock id that name a clock by file descriptor (PTP and other devices) */
+const CLOCKFD = 3;
+/** struct timex: its size, and the `modes` bits that decide what adjtimex may do */
+const TIMEX_SIZE = 208;
+const ADJ = { OFFSET_SINGLESHOT: 0x0001, ADJTIME: 0x8000, OFFSET_SS_READ: 0xa001 } as const;
+
+/** A clock id Linux knows (clock_settime and clock_adjtime check this first). */
+function knownClock(p: Process, clock: number): boolean {
+  if (clock < 0) return (clock & CPUCLOCK.MASK) !== CLOCKFD && hostClockId(p, clock) !== null;
+  return clock <= CLOCK.TAI && clock !== 10 /* CLOCK_SGI_CYCLE, gone */;
+}
+
+/**
+ * clock_settime. The payload may not set the host's clock (the monitor holds CAP_SYS_TIME for no
+ * payload): CLOCK_REALTIME answers EPERM, after Linux's checks of the value; a CPU-time clock EPERM
+ * too ("you can never reset a CPU clock"), every other clock EINVAL, as Linux.
+ */
+function clockSettime(p: Process, clock: number, tp: number): number {
+  if (!knownClock(p, clock) || (clock !== CLOCK.REALTIME && clock >= 0)) return EINVAL;
+  const ts = p.readBytes(tp, TS);
+  if (!ts) return EFAULT;
+  if (clock < 0) return -E.EPERM;
+  const d = new DataView(ts.buffer, ts.byteOffset, TS);
+  const sec = d.getBigInt64(0, true), ns = d.getBigInt64(8, true);
+  return sec < 0n || ns < 0n || ns >= NS ? EINVAL : -E.EPERM;
+}
+
+/** settimeofday: EPERM for the same reason, after the checks Linux makes first */
+function settimeofday(p: Process, tv: number, tz: number): number {
+  if (tv !== 0) {
+    const b = p.readBytes(tv, 16);
+    if (!b) return EFAULT;
+    const d = new DataView(b.buffer, b.byteOffset, 16);
+    const sec = d.getBigInt64(0, true), usec = d.getBigInt64(8, true);
+    if (usec >= 1_000_000n || usec < 0n || sec < 0n) return EINVAL;
+  }
+  if (tz !== 0 && !p.readBytes(tz, 8)) return EFAULT;
+  return -E.EPERM;
+}
+
+/** adjtimex and clock_adjtime(CLOCK_REALTIME): reading the clock's state is the host's; changing
+ * it is refused (EPERM), after Linux's check of ADJ_ADJTIME */
+function adjtime(p: Process, clock: number, buf: number): number {
+  const h = p.hostPtr(buf, TIMEX_SIZE);
+  if (h < 0 || !p.as.canRead(buf, TIMEX_SIZE)) return EFAULT;
+  const modes = p.mem.readU32(buf);
+  // the host writes the state back (EFAULT where the guest may not write: host protection mirrors it)
+  if (modes === 0 || modes === ADJ.OFFSET_SS_READ) return sys(SYS.clock_adjtime, clock, h);
+  if ((modes & ADJ.ADJTIME) !== 0 && (modes & ADJ.OFFSET_SINGLESHOT) === 0) return EINVAL;
+  return -E.EPERM;
+}
+
 export const timeSyscalls: SyscallDef[] = [
+  { name: 'clock_settime', status: 'emulated', args: ['clock', 'ptr'], handler: (p, a) => clockSettime(p, int(a[0]!), a[1]!),
+    notes: 'the host clock cannot be set: EPERM for CLOCK_REALTIME (as without CAP_SYS_TIME), EINVAL for clocks Linux cannot set' },
+  { name: 'settimeofday', status: 'emulated', args: ['ptr', 'ptr'], handler: (p, a) => settimeofday(p, a[0]!, a[1]!),
+    notes: 'EPERM (as without CAP_SYS_TIME)' },
+  { name: 'adjtimex', status: 'partial', args: ['ptr'], handler: (p, a) => adjtime(p, CLOCK.REALTIME, a[0]!),
+    notes: 'reads the host clock state; changes refused with EPERM' },
+  { name: 'clock_adjtime', status: 'partial', args: ['clock', 'ptr'], handler: (p, a) => {
+    const clock = int(a[0]!);
+    if (!knownClock(p, clock)) return EINVAL;
+    return clock === CLOCK.REALTIME ? adjtime(p, clock, a[1]!) : -E.EOPNOTSUPP;
+  }, notes: 'CLOCK_REALTIME as adjtimex; other clocks cannot be adjusted (EOPNOTSUPP)' },
   { name: 'clock_gettime', status: P, args: ['clock', 'ptr'], handler: clockRead(SYS.clock_gettime, false),
     notes: 'thread CPU clocks are those of the host thread running the vCPU' },
   { name: 'clock_getres', status: P, args: ['clock', 'ptr'], handler: clockRead(SYS.clock_getres, true) },
