@@ -10,6 +10,11 @@ export const RLIMIT = { CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, RSS: 5, NP
   LOCKS: 10, SIGPENDING: 11, MSGQUEUE: 12, NICE: 13, RTPRIO: 14, RTTIME: 15 } as const;
 export const RLIM_NLIMITS = 16;
 export const RLIM_INFINITY = 2n ** 64n - 1n;
+/** Host descriptors the monitor keeps for itself below the host's RLIMIT_NOFILE: node's own, the
+ * VM's and vCPUs', and one per file the payload maps (the mapping keeps its descriptor). Every
+ * guest descriptor is a host one too, so the payload's hard limit is the host's less these: a
+ * payload that raises its soft limit to the hard one can then open them all, as natively. */
+export const MONITOR_FDS = 128n;
 
 export class Rlimits {
   readonly cur: bigint[] = [];
@@ -19,6 +24,11 @@ export class Rlimits {
     for (let r = 0; r < RLIM_NLIMITS; r++) {
       sys(SYS.prlimit64, 0, r, 0, addressOf(b));
       this.cur.push(b[0]!); this.max.push(b[1]!);
+    }
+    const nofile = this.max[RLIMIT.NOFILE]!;
+    if (nofile !== RLIM_INFINITY && nofile > 2n * MONITOR_FDS) {
+      this.max[RLIMIT.NOFILE] = nofile - MONITOR_FDS;
+      if (this.cur[RLIMIT.NOFILE]! > this.max[RLIMIT.NOFILE]!) this.cur[RLIMIT.NOFILE] = this.max[RLIMIT.NOFILE]!;
     }
   }
 
