@@ -54,3 +54,27 @@ definePayloadTests({
     assert.deepEqual(got, EXPECTED);
   },
 });
+
+// Process descriptors (tests/payloads/pidfd.c): pidfd_open, pidfd_send_signal to a child and to
+// the process itself (also through a /proc/<pid> directory descriptor), poll, waitid(P_PIDFD).
+definePayloadTests({
+  payload: 'pidfd',
+  variants: ['musl', 'glibc'],
+  native(r) {
+    assert.equal(r.status, 0, r.stderr);
+    const got = lines(r.stdout);
+    for (const want of [
+      'pidfd_open(child): ok, close-on-exec: yes',
+      'poll while it runs: not readable',
+      'poll after: readable',
+      'waitid(P_PIDFD): 0, pid is the child: yes, CLD_KILLED: yes, by SIGTERM: yes',
+      'pidfd_send_signal(reaped child): ESRCH',
+      'waitid(P_PIDFD): 0, CLD_EXITED: yes, status 5',
+      'pidfd_send_signal(self, SIGUSR1): 0, handled before it returned: yes, SI_USER: yes',
+      'pidfd_send_signal(self, SIGUSR1, SI_QUEUE info): 0, handled: yes, value 4242, SI_QUEUE: yes',
+      'pidfd_send_signal(/proc/<pid> fd, SIGUSR1): 0, handled: yes',
+      'pidfd_send_signal(a regular file): EBADF',
+      '  handled by the process: yes',
+    ]) assert.ok(got.includes(want), `missing "${want}" in:\n${r.stdout}`);
+  },
+});

@@ -120,7 +120,7 @@ function maps(p: Process): string {
   return out;
 }
 
-function hostProcText(name: string): string {
+export function hostProcText(name: string): string {
   try { return readFileSync(`/proc/self/${name}`, 'latin1'); } catch { return ''; }
 }
 

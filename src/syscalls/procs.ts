@@ -12,6 +12,10 @@ import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, hostDirFd, hostPathAt } from './args.js';
 import { CLONE } from './thread.js';
 
+/** waitid's idtype for a pidfd, and pidfd_open's one flag (O_NONBLOCK) */
+const P_PIDFD = 3;
+const PIDFD_NONBLOCK = 0o4000;
+
 const AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
 /** most argv + envp entries execve reads (Linux bounds them by size; this bounds the walk) */
 const MAX_ARG_ENTRIES = 0x7fffffff / 8;
@@ -104,8 +108,26 @@ export const procsSyscalls: SyscallDef[] = [
   { name: 'waitid', status: 'passthrough', args: ['int', 'int', 'ptr', 'hex', 'ptr'], handler: (p, a) => {
     const info = p.hostPtrOpt(a[2]!, SIGINFO_SIZE), ru = p.hostPtrOpt(a[4]!, RUSAGE_SIZE);
     if (info < 0 || ru < 0) return EFAULT;
-    return new HostCall(SYS.waitid, [int(a[0]!), int(a[1]!), info, int(a[3]!), ru]);
+    // P_PIDFD names the child by a descriptor: the host's behind the guest's
+    const idtype = int(a[0]!), id = idtype === P_PIDFD ? p.fds.get(int(a[1]!)) : int(a[1]!);
+    if (idtype === P_PIDFD && id < 0) return -E.EBADF;
+    return new HostCall(SYS.waitid, [idtype, id, info, int(a[3]!), ru]);
   } },
+  { name: 'pidfd_open', status: 'partial', args: ['int', 'hex'], handler: (p, a) => {
+    const pid = int(a[0]!), flags = int(a[1]!);
+    // PIDFD_THREAD (Linux 6.9) is refused as older kernels do: thread ids are the monitor's own
+    if ((flags & ~PIDFD_NONBLOCK) !== 0 || pid <= 0) return EINVAL;
+    // one of the payload's other threads is not a thread-group leader: the host answers for the
+    // host thread that runs it, which is not one either (ENOENT, or EINVAL before Linux 6.9)
+    const t = pid !== p.pid ? p.threads.get(pid) : undefined;
+    const hostPid = t ? p.sched.hostTidOf(t) : pid;
+    if (hostPid <= 0) return EINVAL;
+    const h = sys(SYS.pidfd_open, hostPid, flags);
+    if (h < 0) return h;
+    const g = p.fds.alloc(h, true); // a pidfd is always close-on-exec
+    if (g < 0) sys(SYS.close, h);
+    return g;
+  }, notes: 'the payload itself or another process (children are host processes); PIDFD_THREAD refused (EINVAL)' },
   { name: 'setpgid', status: 'passthrough', args: ['int', 'int'], handler: (p, a) => sys(SYS.setpgid, int(a[0]!) === p.pid ? 0 : int(a[0]!), int(a[1]!)) },
   { name: 'setsid', status: 'passthrough', args: [], handler: () => sys(SYS.setsid) },
 ];

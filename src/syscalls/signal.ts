@@ -12,6 +12,7 @@ import { encodeSiginfo } from '../km/sigframe.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, readTimespecNs } from './args.js';
 import { monitorNow } from '../host/clock.js';
+import { hostProcText, hostReadlink } from '../km/procfiles.js';
 
 const SIGSET_SIZE = 8;
 const SI_USER = 0, SI_TKILL = -6;
@@ -126,6 +127,38 @@ function threadOf(p: Process, tgid: number, tid: number): Thread | number {
   return p.threads.get(tid) ?? -E.ESRCH;
 }
 
+/** The process a pidfd or a /proc/<pid> directory descriptor (guest fd g) refers to, from the
+ * host's view of the descriptor behind it: -1 once that process is reaped, -EBADF for any other fd. */
+function pidfdTarget(p: Process, g: number): number {
+  const h = p.fds.get(g);
+  if (h < 0 || p.fds.object(g)) return -E.EBADF;
+  const link = hostReadlink(`/proc/self/fd/${h}`);
+  if (link === 'anon_inode:[pidfd]') {
+    const m = /^Pid:\s*(-?\d+)$/m.exec(hostProcText(`fdinfo/${h}`));
+    return m ? Number(m[1]) : -E.EBADF;
+  }
+  const d = link === null ? null : /^\/proc\/(\d+)$/.exec(link);
+  return d ? Number(d[1]) : -E.EBADF;
+}
+
+/** pidfd_send_signal: to the payload itself as kill() to itself (or rt_sigqueueinfo with `info`);
+ * to another process (a child is a host process: its km) by the host, through the same descriptor */
+function pidfdSendSignal(p: Process, fd: number, sig: number, infoPtr: number, flags: number): number {
+  if (flags !== 0) return EINVAL;
+  const target = pidfdTarget(p, fd);
+  if (target < 0 && target !== -1) return target;
+  if (target !== p.pid) {
+    const info = p.hostPtrOpt(infoPtr, 128);
+    return info < 0 ? EFAULT : sys(SYS.pidfd_send_signal, p.fds.get(fd), sig, info, flags);
+  }
+  if (sig < 0 || sig > NSIG) return EINVAL;
+  if (infoPtr === 0) return sendSignal(p, 'process', sig, userInfo(p, SI_USER));
+  const info = queuedInfo(p, infoPtr, true);
+  if (typeof info === 'number') return info;
+  if (new DataView(info.raw!.buffer).getInt32(0, true) !== sig) return EINVAL;
+  return sendSignal(p, 'process', sig, info);
+}
+
 /** the siginfo a process queues with rt_(tg)sigqueueinfo (it may not pose as the kernel) */
 function queuedInfo(p: Process, ptr: number, self: boolean): PendingInfo | number {
   const b = p.readBytes(ptr, 128);
@@ -186,9 +219,13 @@ export const signalSyscalls: SyscallDef[] = [
   { name: 'kill', status: 'partial', args: ['int', 'signal'], handler: (p, a) => {
     const pid = int(a[0]!), sig = int(a[1]!);
     if (sig < 0 || sig > NSIG) return EINVAL;
-    if (pid === 0 || pid === p.pid || pid === -1) return sendSignal(p, 'process', sig, userInfo(p, SI_USER));
+    // a thread id of the payload names its process, as on Linux (thread ids are the monitor's own
+    // numbers: the host would take them for other processes)
+    if (pid === 0 || pid === p.pid || pid === -1 || p.threads.has(pid)) return sendSignal(p, 'process', sig, userInfo(p, SI_USER));
     return sys(SYS.kill, pid, sig);
-  }, notes: 'to itself: process-directed, default actions as Linux; other pids: host kill' },
+  }, notes: 'to itself (or one of its thread ids): process-directed, default actions as Linux; other pids: host kill' },
+  { name: 'pidfd_send_signal', status: 'partial', args: ['fd', 'signal', 'ptr', 'hex'], handler: (p, a) => pidfdSendSignal(p, int(a[0]!), int(a[1]!), a[2]!, int(a[3]!)),
+    notes: 'to itself: as kill or rt_sigqueueinfo; to other processes: host; flags (6.9+) refused (EINVAL)' },
   { name: 'tkill', status: 'emulated', args: ['int', 'signal'], handler: (p, a) => {
     const sig = int(a[1]!);
     if (sig < 0 || sig > NSIG) return EINVAL;
@@ -204,7 +241,7 @@ export const signalSyscalls: SyscallDef[] = [
   { name: 'rt_sigqueueinfo', status: 'partial', args: ['int', 'signal', 'ptr'], handler: (p, a) => {
     const pid = int(a[0]!), sig = int(a[1]!);
     if (sig < 0 || sig > NSIG) return EINVAL;
-    if (pid !== p.pid) { const b = p.hostPtr(a[2]!, 128); return b < 0 ? EFAULT : sys(SYS.rt_sigqueueinfo, pid, sig, b); }
+    if (pid !== p.pid && !p.threads.has(pid)) { const b = p.hostPtr(a[2]!, 128); return b < 0 ? EFAULT : sys(SYS.rt_sigqueueinfo, pid, sig, b); }
     const info = queuedInfo(p, a[2]!, true);
     return typeof info === 'number' ? info : sendSignal(p, 'process', sig, info);
   }, notes: 'to itself: queued with its siginfo; other pids: host' },
