@@ -9,10 +9,12 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static inline const char *errname(int e) {
   switch (e) {
@@ -103,6 +105,18 @@ static inline void expect_err(const char *what, long r, int want) {
     printf("%s: FAIL (expected -1 %s)\n", what, errname(want));
     failures++;
   }
+}
+
+/* The siginfo a process queues itself (rt_sigqueueinfo, pidfd_send_signal): SI_QUEUE with a value. */
+static inline siginfo_t queued_siginfo(int sig, int value) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = sig;
+  si.si_code = SI_QUEUE;
+  si.si_pid = getpid();
+  si.si_uid = getuid();
+  si.si_value.sival_int = value;
+  return si;
 }
 
 /* FNV-1a over a buffer, so contents can be printed as one number. */

@@ -86,13 +86,7 @@ int main(void) {
   const char *r = res(pidfd_send((int)self, SIGUSR1, NULL, 0));
   printf("pidfd_send_signal(self, SIGUSR1): %s, handled before it returned: %s, SI_USER: %s\n",
          r, atomic_load(&handled) == 1 ? "yes" : "no", handled_code == SI_USER ? "yes" : "no");
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
-  si.si_signo = SIGUSR1;
-  si.si_code = SI_QUEUE;
-  si.si_pid = getpid();
-  si.si_uid = getuid();
-  si.si_value.sival_int = 4242;
+  siginfo_t si = queued_siginfo(SIGUSR1, 4242);
   r = res(pidfd_send((int)self, SIGUSR1, &si, 0));
   printf("pidfd_send_signal(self, SIGUSR1, SI_QUEUE info): %s, handled: %s, value %d, SI_QUEUE: %s\n",
          r, atomic_load(&handled) == 2 ? "yes" : "no", (int)handled_value, handled_code == SI_QUEUE ? "yes" : "no");

@@ -310,25 +310,14 @@ static void sigwait_test(void) {
   printf("sigwaitinfo woken by another thread's sigqueue: %s value %d code %s\n", r == SIGUSR1 ? "SIGUSR1" : "other",
          si.si_value.sival_int, codename(si.si_code));
 
-  siginfo_t q;
-  memset(&q, 0, sizeof q);
-  q.si_signo = SIGUSR1;
-  q.si_code = SI_QUEUE;
-  q.si_pid = getpid();
-  q.si_uid = getuid();
-  q.si_value.sival_int = 555;
+  siginfo_t q = queued_siginfo(SIGUSR1, 555);
   check("raw rt_sigqueueinfo(getpid(), SIGUSR1)", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &q) == 0);
   r = sigtimedwait(&u, &si, &to);
   printf("  received: %s value %d code %s\n", r == SIGUSR1 ? "SIGUSR1" : "other", si.si_value.sival_int, codename(si.si_code));
 
   die_if(pthread_create(&w, NULL, directed_waiter, NULL), "pthread_create");
   wait_flag(&sw_ready);
-  memset(&q, 0, sizeof q);
-  q.si_signo = SIGRTMIN + 2;
-  q.si_code = SI_QUEUE;
-  q.si_pid = getpid();
-  q.si_uid = getuid();
-  q.si_value.sival_int = 4321;
+  q = queued_siginfo(SIGRTMIN + 2, 4321);
   check("raw rt_tgsigqueueinfo(pid, worker, SIGRTMIN+2)", syscall(SYS_rt_tgsigqueueinfo, getpid(), sw_worker_tid, SIGRTMIN + 2, &q) == 0);
   pthread_join(w, NULL);
   printf("  the worker's sigtimedwait got it: %s value %d code %s\n", sw_worker_sig == SIGRTMIN + 2 ? "yes" : "no",
