@@ -13,6 +13,7 @@
 #define NAPI_EXPERIMENTAL /* node_api_create_external_string_latin1 (node >= 20.4) */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/futex.h>
 #include <linux/kvm.h>
 #include <stddef.h>
@@ -425,6 +426,29 @@ static napi_value js_blocking_syscall(napi_env env, napi_callback_info info) {
     if (!syscall_args(env, info, a)) return NULL;
     long r = km_cp_syscall(&host_pending, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     return make_i64(env, (int64_t)r);
+}
+
+/*
+ * setCredentials(nr, a0, a1, a2) -> 0 or -errno: setuid, setgid, setreuid, setregid, setresuid,
+ * setresgid or setgroups(a0, list at a1) for the whole monitor process. The raw system call changes
+ * only the calling thread's credentials; the C library's wrappers change every thread's (glibc's
+ * set*id broadcast), so the payload's vCPU threads, which make host calls for it, change with it.
+ */
+static napi_value js_set_credentials(napi_env env, napi_callback_info info) {
+    int64_t a[7];
+    if (!syscall_args(env, info, a)) return NULL;
+    int r;
+    switch (a[0]) {
+    case SYS_setuid: r = setuid((uid_t)a[1]); break;
+    case SYS_setgid: r = setgid((gid_t)a[1]); break;
+    case SYS_setreuid: r = setreuid((uid_t)a[1], (uid_t)a[2]); break;
+    case SYS_setregid: r = setregid((gid_t)a[1], (gid_t)a[2]); break;
+    case SYS_setresuid: r = setresuid((uid_t)a[1], (uid_t)a[2], (uid_t)a[3]); break;
+    case SYS_setresgid: r = setresgid((gid_t)a[1], (gid_t)a[2], (gid_t)a[3]); break;
+    case SYS_setgroups: r = setgroups((size_t)a[1], (const gid_t *)(uintptr_t)a[2]); break;
+    default: errno = ENOSYS; r = -1;
+    }
+    return make_i64(env, r < 0 ? -(int64_t)errno : 0);
 }
 
 /* addressOf(buffer | typedarray | arraybuffer) -> host address of its first byte */
@@ -1011,6 +1035,7 @@ static napi_value init(napi_env env, napi_value exports) {
     sigaction(KICK_SIG, &sa, NULL);
     napi_property_descriptor props[] = {
         {"syscall", NULL, js_syscall, NULL, NULL, NULL, napi_default, NULL},
+        {"setCredentials", NULL, js_set_credentials, NULL, NULL, NULL, napi_default, NULL},
         {"blockingSyscall", NULL, js_blocking_syscall, NULL, NULL, NULL, napi_default, NULL},
         {"addressOf", NULL, js_address_of, NULL, NULL, NULL, napi_default, NULL},
         {"view", NULL, js_view, NULL, NULL, NULL, napi_default, NULL},

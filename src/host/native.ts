@@ -49,6 +49,9 @@ export interface NativeAddon {
   fastSignals(shared: BigUint64Array): void;
   /** KVM_RUN on this thread, serving fast exits in place; 0 or -errno as KVM_RUN */
   runFast(vcpuFd: number, runAddr: number, mailboxAddr: number): number;
+  /** setuid, setgid, setreuid, setregid, setresuid, setresgid or setgroups (by syscall number) for
+   * every thread of the monitor, as the C library's wrappers do; 0 or -errno */
+  setCredentials(nr: number, a0: number, a1?: number, a2?: number): number;
   /** ends the process with status; the kernel's teardown of the VM and memory runs in a helper task */
   exitDetached(status: number): never;
   /** [kvm fd, API version, vcpu mmap size, VM fd, vCPU 0 fd] the addon made at load on a helper

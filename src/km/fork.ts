@@ -11,6 +11,7 @@ import { E } from '../host/errno.js';
 import { O, PROT, hostMemfd, hostOpen, hostPwriteAll } from '../host/hostcalls.js';
 import { PAGE_SIZE } from '../vm/layout.js';
 import { Machine } from '../vm/machine.js';
+import { Kvm } from '../kvm/kvm.js';
 import { Process, type MonitorOptions, type MmLayout } from './process.js';
 import { Scheduler } from './scheduler.js';
 import { mirrorDisposition, mirrorInitialDispositions, syscallContextRegs } from './deliver.js';
@@ -20,7 +21,8 @@ import { HostCall, type Thread } from './thread.js';
 import type { GuestMemory } from '../vm/guestmem.js';
 
 /** the environment variable that makes a km process the child half of a fork:
- * "stateFd,imageFd" or, for vfork, "stateFd,imageFd,vforkFd" */
+ * "stateFd,imageFd,kvmFd" or, for vfork, "stateFd,imageFd,kvmFd,vforkFd" (kvmFd: the parent's
+ * /dev/kvm, for a child that may no longer open it) */
 export const FORK_ENV = 'KM_FORK_STATE';
 const STATE_VERSION = 1;
 const SEEK_DATA = 3, SEEK_HOLE = 4, F_SETFD = 2, FD_CLOEXEC = 1;
@@ -87,10 +89,10 @@ function copyPrivatePages(mem: GuestMemory, pagemap: number, image: number, v: V
  */
 export function forkProcess(p: Process, stack: number, ctid: number, setChildTid: boolean, clearChildTid: boolean, vfork: boolean): number | { pid: number; wait: HostCall } {
   const t = p.cur;
-  const pagemap = hostOpen('/proc/self/pagemap', O.RDONLY | O.CLOEXEC);
+  const pagemap = openPagemap();
   if (pagemap < 0) { p.log(`km: fork: cannot read /proc/self/pagemap (errno ${-pagemap})`); return -E.ENOMEM; }
   const image = hostMemfd('km-fork-image'), stateFd = hostMemfd('km-fork-state');
-  const cleanup = () => { for (const fd of [pagemap, image, stateFd]) if (fd >= 0) sys(SYS.close, fd); };
+  const cleanup = () => { for (const fd of [image, stateFd]) if (fd >= 0) sys(SYS.close, fd); };
   if (image < 0 || stateFd < 0) { cleanup(); return image < 0 ? image : stateFd; }
 
   for (const v of p.as.vmas) {
@@ -128,10 +130,11 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
     const r = sys(SYS.pipe2, addressOf(pipe), O.CLOEXEC);
     if (r < 0) { cleanup(); return r; }
   }
-  const keep = new Set<number>([image, stateFd, ...fds.map(([, h]) => h), ...p.as.backingFds()]);
+  const kvmFd = p.machine.kvm.fd;
+  const keep = new Set<number>([image, stateFd, kvmFd, ...fds.map(([, h]) => h), ...p.as.backingFds()]);
   if (vfork) keep.add(pipe[1]!);
   const env = Object.entries(process.env).filter(([k]) => k !== FORK_ENV).map(([k, v]) => `${k}=${v}`);
-  env.push(`${FORK_ENV}=${stateFd},${image}${vfork ? `,${pipe[1]}` : ''}`);
+  env.push(`${FORK_ENV}=${stateFd},${image},${kvmFd}${vfork ? `,${pipe[1]}` : ''}`);
   const script = process.argv[1]!;
   const pid = native.spawn(process.execPath, [process.execPath, ...process.execArgv, script], env, [...keep]);
   cleanup();
@@ -148,6 +151,14 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
 }
 
 /** the write end of the vfork pipe in a vfork child (-1: none, or released) */
+/** /proc/self/pagemap, opened once and kept: a process that changed its credentials is no longer
+ * "dumpable", and its pagemap (mode 0400, then owned by root) cannot be opened again */
+let pagemapFd = -1;
+export function openPagemap(): number {
+  if (pagemapFd < 0) pagemapFd = hostOpen('/proc/self/pagemap', O.RDONLY | O.CLOEXEC);
+  return pagemapFd;
+}
+
 let vforkFd = -1;
 
 /** A vfork child has exec'd a new program (or is ending): its parent may run again. */
@@ -192,7 +203,8 @@ function fillFromImage(mem: GuestMemory, image: number, start: number, end: numb
 
 /** Builds the forked child from the state the parent left in `fds` ("stateFd,imageFd"). */
 export function startForkedChild(fdsSpec: string, logFd: number): { proc: Process; main: Thread } {
-  const [stateFd, image, vfork] = fdsSpec.split(',').map(Number) as [number, number, number | undefined];
+  const [stateFd, image, kvmFd, vfork] = fdsSpec.split(',').map(Number) as [number, number, number, number | undefined];
+  sys(SYS.fcntl, kvmFd, F_SETFD, FD_CLOEXEC);
   if (vfork !== undefined) {
     vforkFd = vfork;
     sys(SYS.fcntl, vforkFd, F_SETFD, FD_CLOEXEC); // not for this monitor's own children
@@ -200,6 +212,7 @@ export function startForkedChild(fdsSpec: string, logFd: number): { proc: Proces
   const s = readState(stateFd);
   sys(SYS.close, stateFd);
   mirrorInitialDispositions();
+  Kvm.inherit(kvmFd, s.opts.devicePath);
   const machine = new Machine(s.opts.devicePath);
   const proc = new Process(machine, { ...s.opts, logFd }, s.exePath, s.argv, s.envp);
   proc.comm = s.comm;

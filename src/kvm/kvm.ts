@@ -25,6 +25,13 @@ export interface CpuidEntry { function: number; index: number; flags: number; ea
 
 const DEFAULT_DEVICE = '/dev/kvm';
 
+/** The device this process opened, kept for every VM it makes (execve makes a new one): a payload
+ * that gave up root with setuid could not open /dev/kvm again. */
+let device: Kvm | null = null;
+/** a device descriptor inherited from a forking parent (Kvm.inherit), for when the child cannot
+ * open the device itself */
+let inherited: { fd: number; path: string } | null = null;
+
 /** The /dev/kvm device: capability checks and VM creation. */
 export class Kvm {
   readonly vcpuMmapSize: number;
@@ -44,19 +51,36 @@ export class Kvm {
    * otherwise (another device, or a failure the plain path below then reports itself).
    */
   static open(path = DEFAULT_DEVICE): Kvm {
+    if (device?.path === path) return device;
+    device = Kvm.openNew(path);
+    return device;
+  }
+
+  /** A descriptor of `path` a forking parent passed down (see open). */
+  static inherit(fd: number, path: string): void { inherited = { fd, path }; }
+
+  private static openNew(path: string): Kvm {
+    const from = inherited;
+    inherited = null;
     const pre = native.takePrewarmed();
     if (pre) {
       const [kvm, api, mmapSize, vm, vcpu0] = pre;
       if (path === DEFAULT_DEVICE && kvm >= 0 && api === KVM_API_VERSION && mmapSize > 0 && vm >= 0 && vcpu0 >= 0) {
         const k = new Kvm(kvm, path, { api, mmapSize });
         k.prewarmed = { vm, vcpu0 };
+        if (from) hostClose(from.fd);
         return k;
       }
       for (const fd of [vcpu0, vm, kvm]) if (fd >= 0) hostClose(fd);
     }
     const fd = hostOpen(path, O.RDWR | O.CLOEXEC);
-    if (fd < 0) throw new HostError(`open ${path}`, -fd);
-    return new Kvm(fd, path);
+    if (fd >= 0) {
+      if (from) hostClose(from.fd);
+      return new Kvm(fd, path);
+    }
+    // the parent's descriptor of the same device serves a child that may not open it (setuid)
+    if (from?.path === path) return new Kvm(from.fd, path);
+    throw new HostError(`open ${path}`, -fd);
   }
 
   checkExtension(cap: number): number {
@@ -92,7 +116,10 @@ export class Kvm {
     return new Vm(this, fd);
   }
 
-  close(): void { hostClose(this.fd); }
+  close(): void {
+    hostClose(this.fd);
+    if (device === this) device = null;
+  }
 }
 
 export class Vm {

@@ -1,5 +1,5 @@
 // Identity, limits, exit, thread-start bookkeeping and system information.
-import { sys } from '../host/native.js';
+import { native, sys } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { E } from '../host/errno.js';
 import { SysinfoLayout } from '../host/hostcalls.js';
@@ -7,8 +7,19 @@ import { PayloadExit } from '../km/exit.js';
 import { RLIMIT, RLIM_INFINITY } from '../km/rlimits.js';
 import type { Process } from '../km/process.js';
 import { HostCall } from '../km/thread.js';
-import { int, type Args, type SyscallDef } from './types.js';
+import { openPagemap } from '../km/fork.js';
+import { int, uint, type Args, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, faultingHostPtr } from './args.js';
+
+/** Changes the monitor's credentials for all of its threads; /proc/self/pagemap is opened first
+ * (fork reads it; see openPagemap) */
+function setCredentials(nr: number, a0: number, a1?: number, a2?: number): number {
+  openPagemap();
+  return native.setCredentials(nr, a0, a1, a2);
+}
+
+/** setgroups' limit on the list (Linux's NGROUPS_MAX) */
+const NGROUPS_MAX = 65536;
 import { latin1Bytes, latin1String } from '../util/bytes.js';
 
 export const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004, GET_CPUID: 0x1011, SET_CPUID: 0x1012 } as const;
@@ -132,14 +143,21 @@ export const processSyscalls: SyscallDef[] = [
     const n = int(a[0]!); if (n < 0) return EINVAL;
     const l = n === 0 ? 0 : p.hostPtr(a[1]!, n * 4); return l < 0 ? EFAULT : sys(SYS.getgroups, n, l);
   } },
-  // credentials: the monitor's own are the payload's; the raw call changes the calling host thread's
-  // (the one inline calls run on), not those of vCPU threads already started
-  { name: 'setuid', status: P, args: ['int'], handler: (_p, a) => sys(SYS.setuid, a[0]!) },
-  { name: 'setgid', status: P, args: ['int'], handler: (_p, a) => sys(SYS.setgid, a[0]!) },
-  { name: 'setreuid', status: P, args: ['int', 'int'], handler: (_p, a) => sys(SYS.setreuid, a[0]!, a[1]!) },
-  { name: 'setregid', status: P, args: ['int', 'int'], handler: (_p, a) => sys(SYS.setregid, a[0]!, a[1]!) },
-  { name: 'setresuid', status: P, args: ['int', 'int', 'int'], handler: (_p, a) => sys(SYS.setresuid, a[0]!, a[1]!, a[2]!) },
-  { name: 'setresgid', status: P, args: ['int', 'int', 'int'], handler: (_p, a) => sys(SYS.setresgid, a[0]!, a[1]!, a[2]!) },
+  // credentials: the monitor's own are the payload's, changed for all of its threads at once (the
+  // vCPU threads make host calls for the payload); the device stays open (src/kvm/kvm.ts), so a
+  // payload that gives up root can still execve and fork
+  { name: 'setuid', status: P, args: ['int'], handler: (_p, a) => setCredentials(SYS.setuid, uint(a[0]!)) },
+  { name: 'setgid', status: P, args: ['int'], handler: (_p, a) => setCredentials(SYS.setgid, uint(a[0]!)) },
+  { name: 'setreuid', status: P, args: ['int', 'int'], handler: (_p, a) => setCredentials(SYS.setreuid, uint(a[0]!), uint(a[1]!)) },
+  { name: 'setregid', status: P, args: ['int', 'int'], handler: (_p, a) => setCredentials(SYS.setregid, uint(a[0]!), uint(a[1]!)) },
+  { name: 'setresuid', status: P, args: ['int', 'int', 'int'], handler: (_p, a) => setCredentials(SYS.setresuid, uint(a[0]!), uint(a[1]!), uint(a[2]!)) },
+  { name: 'setresgid', status: P, args: ['int', 'int', 'int'], handler: (_p, a) => setCredentials(SYS.setresgid, uint(a[0]!), uint(a[1]!), uint(a[2]!)) },
+  { name: 'setgroups', status: P, args: ['int', 'ptr'], handler: (p, a) => {
+    const n = int(a[0]!);
+    if (n < 0 || n > NGROUPS_MAX) return EINVAL;
+    const l = n === 0 ? 0 : p.hostPtr(a[1]!, n * 4);
+    return l < 0 ? EFAULT : setCredentials(SYS.setgroups, n, l);
+  } },
   { name: 'getpgrp', status: P, args: [], handler: () => sys(SYS.getpgrp) },
   { name: 'getpgid', status: P, args: ['int'], handler: (p, a) => sys(SYS.getpgid, isSelf(p, int(a[0]!)) ? 0 : a[0]!) },
   { name: 'getsid', status: P, args: ['int'], handler: (p, a) => sys(SYS.getsid, isSelf(p, int(a[0]!)) ? 0 : a[0]!) },

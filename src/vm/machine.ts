@@ -194,7 +194,7 @@ export class Machine {
   close(): void {
     for (const h of this.vcpus) h.vcpu.close();
     this.vm.close();
-    this.kvm.close();
+    // the device stays open for the next VM (Kvm.open)
     this.mem.close();
   }
 
