@@ -3,7 +3,7 @@
 // was emptied where it stood (node would load those certificates at every start) and its value
 // appended as the second. This undoes both, keeping the order: what a native run would be given.
 import { hostReadFile } from '../host/hostcalls.js';
-import { utf8String } from '../util/bytes.js';
+import { latin1String } from '../util/bytes.js';
 
 export const CA_VAR = 'NODE_EXTRA_CA_CERTS';
 export const CA_CARRIER = 'KM_EXTRA_CA_CERTS';
@@ -12,7 +12,8 @@ export const CA_CARRIER = 'KM_EXTRA_CA_CERTS';
 function initialEnvironment(): [string, string][] {
   const raw = hostReadFile('/proc/self/environ');
   if (typeof raw === 'number') return Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined);
-  const block = utf8String(raw);
+  // byte strings (src/util/bytes.ts): the payload gets the bytes, whatever their encoding
+  const block = latin1String(raw);
   const out: [string, string][] = [];
   for (const kv of block.split('\0')) {
     const i = kv.indexOf('=');

@@ -4,6 +4,7 @@ import { delimiter } from 'node:path';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
 import type { PayloadSpec } from '../km/monitor.js';
 import { callerEnvironment } from './env.js';
+import { byteString } from '../util/bytes.js';
 
 export const EXIT_KM_FAILED = 125;
 export const EXIT_CANNOT_EXECUTE = 126;
@@ -29,16 +30,18 @@ function resolveExecutable(name: string): string {
   throw new CliExit(EXIT_NOT_FOUND, `km: ${name}: No such file or directory`);
 }
 
+/** the payload's environment: byte strings (src/util/bytes.ts), as callerEnvironment gives them;
+ * --env and --unset come as text */
 function buildEnv(a: KmArgs): string[] {
   const env = new Map<string, string>();
   if (!a.clearEnv) {
     for (const [k, v] of callerEnvironment()) env.set(k, v);
   }
-  for (const name of a.unset) env.delete(name);
+  for (const name of a.unset) env.delete(byteString(name));
   for (const kv of a.env) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new UsageError(`--env expects NAME=VALUE, got '${kv}'`);
-    env.set(kv.slice(0, i), kv.slice(i + 1));
+    env.set(byteString(kv.slice(0, i)), byteString(kv.slice(i + 1)));
   }
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
@@ -74,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
   const { prepareProgram, ExecFailure } = await import('../km/program.js');
   let spec: PayloadSpec;
   try {
-    spec = prepareProgram(path, given, [a.argv0 ?? given, ...a.payloadArgs], env);
+    spec = prepareProgram(path, given, [a.argv0 ?? given, ...a.payloadArgs].map(byteString), env);
   } catch (e) {
     if (e instanceof ExecFailure) throw new CliExit(e.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, `km: ${e.message}`);
     throw e;

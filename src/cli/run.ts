@@ -18,6 +18,7 @@ import { describe } from '../syscalls/table.js';
 import { vcpuStats } from '../kvm/stats.js';
 import { ElfError } from '../elf/elf.js';
 import { ArgListTooLong } from '../elf/stack.js';
+import { textOf } from '../util/bytes.js';
 
 const F_DUPFD_CLOEXEC = 1030;
 
@@ -65,7 +66,7 @@ export function runForkedChild(fds: string): never {
     if (e instanceof Error) return fail(`km: fork: ${e.message.split('\n')[0]}`, 125);
     throw e;
   }
-  return runMonitor(() => started, started.proc.opts, started.proc.argv[0] ?? started.proc.exePath);
+  return runMonitor(() => started, started.proc.opts, started.proc.argv[0] !== undefined ? textOf(started.proc.argv[0]) : started.proc.exePath);
 }
 
 /** Runs payloads until one ends: an execve replaces the payload and goes on in this monitor. */

@@ -3,7 +3,7 @@
 import { sys, addressOf } from '../host/native.js';
 import { SYS } from '../host/sysno.js';
 import { GuestMemory } from '../vm/guestmem.js';
-import { utf8Bytes } from '../util/bytes.js';
+import { latin1Bytes, utf8Bytes } from '../util/bytes.js';
 
 export const AT = {
   NULL: 0, IGNORE: 1, EXECFD: 2, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9,
@@ -12,6 +12,7 @@ export const AT = {
 } as const;
 
 export interface StackSpec {
+  /** byte strings (src/util/bytes.ts) */
   argv: string[];
   envp: string[];
   execfn: string;
@@ -33,8 +34,9 @@ export interface BuiltStack {
 
 /** Writes the initial stack below `top`; returns the stack pointer (pointing at argc). */
 export function buildInitialStack(mem: GuestMemory, top: number, spec: StackSpec): BuiltStack {
-  const enc = (s: string) => utf8Bytes(s, true);
-  const argvB = spec.argv.map(enc), envB = spec.envp.map(enc);
+  // argv and envp are byte strings (src/util/bytes.ts), the file name and platform text
+  const enc = (s: string) => utf8Bytes(s, true), bytes = (s: string) => latin1Bytes(s, true);
+  const argvB = spec.argv.map(bytes), envB = spec.envp.map(bytes);
   const strBytes = [...argvB, ...envB].reduce((n, b) => n + b.length, 0);
   if (strBytes > ARG_MAX) throw new ArgListTooLong(`argument list too long (${strBytes} bytes)`);
   const execfnB = enc(spec.execfn), platB = enc(spec.platform);

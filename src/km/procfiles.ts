@@ -221,7 +221,7 @@ function guestStrings(p: Process, start: number, end: number, fallback: string[]
     const b = p.readBytes(start, end - start);
     if (b) return Buffer.from(b);
   }
-  return Buffer.from(fallback.map((s) => `${s}\0`).join(''));
+  return Buffer.from(fallback.map((s) => `${s}\0`).join(''), 'latin1'); // byte strings
 }
 
 function auxv(p: Process): Buffer {

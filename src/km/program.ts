@@ -11,6 +11,7 @@ import { parseElf, ElfError, type ElfImage } from '../elf/elf.js';
 import { ARG_MAX } from '../elf/stack.js';
 import { openExecutable, closeExecutable, type ExecutableFile } from '../elf/execfile.js';
 import type { PayloadSpec } from './monitor.js';
+import { byteString, textOf } from '../util/bytes.js';
 
 /** Why a program cannot be executed: the errno execve returns and a one-line reason. */
 export class ExecFailure extends Error {
@@ -64,11 +65,11 @@ export function parseShebang(file: Uint8Array): { interp: string; arg: string | 
 }
 
 /**
- * Prepares `path` (as given: `given`) to run with argv/envp, following `#!` interpreters.
- * Throws ExecFailure with the errno execve would return.
+ * Prepares `path` (as given: `given`) to run with argv/envp (byte strings, src/util/bytes.ts),
+ * following `#!` interpreters. Throws ExecFailure with the errno execve would return.
  */
 export function prepareProgram(path: string, given: string, argv: string[], envp: string[], depth = 0): PayloadSpec {
-  const strBytes = [...argv, ...envp].reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
+  const strBytes = [...argv, ...envp].reduce((n, s) => n + s.length + 1, 0);
   if (strBytes > ARG_MAX) throw new ExecFailure(E.E2BIG, `${given}: Argument list too long`);
   const file = readExecutable(path, given);
   try {
@@ -85,8 +86,10 @@ function prepareImage(file: ExecutableFile, path: string, given: string, argv: s
     if (depth >= MAX_INTERP_DEPTH) throw new ExecFailure(E.ELOOP, `${given}: too many levels of #! interpreters`);
     closeExecutable(file);
     // binfmt_script: argv[0] is replaced by the interpreter, its argument and the script's path
-    const args = [script.interp, ...(script.arg !== null ? [script.arg] : []), path, ...argv.slice(1)];
-    return prepareProgram(script.interp, script.interp, args, envp, depth + 1);
+    // (the #! line is bytes: the interpreter's path as text for opening it)
+    const args = [script.interp, ...(script.arg !== null ? [script.arg] : []), byteString(path), ...argv.slice(1)];
+    const interpPath = textOf(script.interp);
+    return prepareProgram(interpPath, interpPath, args, envp, depth + 1);
   }
   let image: ElfImage;
   try { image = parseElf(file.bytes); } catch (e) {

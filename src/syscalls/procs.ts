@@ -11,6 +11,7 @@ import type { Process } from '../km/process.js';
 import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, hostDirFd, hostPathAt } from './args.js';
 import { CLONE } from './thread.js';
+import { latin1String } from '../util/bytes.js';
 
 /** waitid's idtype for a pidfd, and pidfd_open's one flag (O_NONBLOCK) */
 const P_PIDFD = 3;
@@ -38,7 +39,10 @@ export function cloneProcess(p: Process, flags: number, stack: number, ptid: num
   return typeof r === 'number' ? r : r.wait; // vfork: the parent waits for the child's execve or exit
 }
 
-/** a NULL-terminated array of guest strings (argv, envp): the strings, or -errno */
+/** Linux's bound on one argv or envp string (32 pages, MAX_ARG_STRLEN) */
+const MAX_ARG_STRLEN = 32 * 4096;
+
+/** a NULL-terminated array of guest strings (argv, envp): byte strings (src/util/bytes.ts), or -errno */
 function readStringArray(p: Process, ptr: number): string[] | number {
   const out: string[] = [];
   if (ptr === 0) return out; // Linux takes a NULL argv or envp as empty
@@ -46,9 +50,9 @@ function readStringArray(p: Process, ptr: number): string[] | number {
     const s = p.readU64(ptr + 8 * i);
     if (s === null) return EFAULT;
     if (s === 0) return out;
-    const str = p.readString(s);
+    const str = p.readCString(s, MAX_ARG_STRLEN);
     if (typeof str === 'number') return str === -E.ENAMETOOLONG ? -E.E2BIG : str;
-    out.push(str);
+    out.push(latin1String(str.subarray(0, str.length - 1)));
   }
   return -E.E2BIG;
 }

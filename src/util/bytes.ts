@@ -16,11 +16,26 @@ export function utf8Bytes(s: string, nul = false): Uint8Array {
   return b;
 }
 
-/** s as latin1 bytes (one byte per character: its low 8 bits, as Buffer's latin1 codec) */
-export function latin1Bytes(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
+/** s as latin1 bytes (one byte per character: its low 8 bits, as Buffer's latin1 codec),
+ * NUL-terminated when `nul` */
+export function latin1Bytes(s: string, nul = false): Uint8Array {
+  const b = new Uint8Array(s.length + (nul ? 1 : 0));
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
   return b;
+}
+
+/**
+ * A program's arguments and environment are bytes, whatever their encoding (a native execve passes
+ * them on as they are): km holds them as byte strings, one character per byte. byteString makes
+ * one from text (UTF-8); textOf turns one back into text (for paths and messages).
+ */
+export function byteString(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(text) ? latin1String(utf8Bytes(text)) : text;
+}
+export function textOf(bytes: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(bytes) ? utf8String(latin1Bytes(bytes)) : bytes;
 }
 
 /** bytes as latin1 (one character per byte) */
