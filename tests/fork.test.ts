@@ -77,3 +77,38 @@ definePayloadTests({
     ]);
   },
 });
+
+// A program's arguments and environment are bytes (tests/payloads/execbytes.c): execve passes ones
+// that are not UTF-8, and strings of 4 KiB and 100 KB, through unchanged.
+definePayloadTests({
+  payload: 'execbytes',
+  variants: ['musl', 'glibc'],
+  native(r) {
+    assert.equal(r.status, 0, r.stderr);
+    assertHasLines(r, [
+      'argv[2]: 2 bytes, fnv 0a99c807b6f645b0, ff fe',
+      'argv[4]: 6 bytes, fnv c7e21e53fec5f531, 80 20 6c 6f 6e 65',
+      'argv[6]: 100000 bytes, fnv 4c7e79cb792f4325',
+      'env[0]: 6 bytes, fnv 2a2f3f45062c6c2c, 4b 3d 61 62 63 ff',
+    ]);
+  },
+});
+
+// Giving up root (setgroups, setgid, setuid): then execve, and fork then execve, still work under km
+// (the new VMs need /dev/kvm, which only root may open here: km keeps the device open and hands it
+// to a forked child); and the change holds for every thread of the process, including the one a
+// host call is made on for another thread (a connect to a socket only root may reach: EACCES).
+// Without root, each prints the refusal, natively and under km alike.
+for (const mode of ['setuid', 'setuid-threads']) {
+  definePayloadTests({
+    payload: 'execbytes',
+    args: [mode],
+    variants: ['musl', 'glibc'],
+    native(r) {
+      assert.equal(r.status, 0, r.stderr);
+      if (mode === 'setuid') assert.match(r.stdout, /^setuid, then execve: exit status \d+$/m);
+      else assert.match(r.stdout, /^the other thread: uid \d+, connect to root's socket: \w+$/m);
+      if (process.getuid?.() === 0 && mode === 'setuid-threads') assertHasLines(r, ["the other thread: uid 65534, connect to root's socket: EACCES"]);
+    },
+  });
+}
