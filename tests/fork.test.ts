@@ -55,44 +55,42 @@ definePayloadTests({
   },
 });
 
+/** payload (musl and glibc) exits 0 after printing every line of `want` */
+function exitsWithLines(payload: string, want: readonly string[]): void {
+  definePayloadTests({
+    payload,
+    variants: ['musl', 'glibc'],
+    native(r) {
+      assert.equal(r.status, 0, r.stderr);
+      assertHasLines(r, want);
+    },
+  });
+}
+
 // Process descriptors (tests/payloads/pidfd.c): pidfd_open, pidfd_send_signal to a child and to
 // the process itself (also through a /proc/<pid> directory descriptor), poll, waitid(P_PIDFD).
-definePayloadTests({
-  payload: 'pidfd',
-  variants: ['musl', 'glibc'],
-  native(r) {
-    assert.equal(r.status, 0, r.stderr);
-    assertHasLines(r, [
-      'pidfd_open(child): ok, close-on-exec: yes',
-      'poll while it runs: not readable',
-      'poll after: readable',
-      'waitid(P_PIDFD): 0, pid is the child: yes, CLD_KILLED: yes, by SIGTERM: yes',
-      'pidfd_send_signal(reaped child): ESRCH',
-      'waitid(P_PIDFD): 0, CLD_EXITED: yes, status 5',
-      'pidfd_send_signal(self, SIGUSR1): 0, handled before it returned: yes, SI_USER: yes',
-      'pidfd_send_signal(self, SIGUSR1, SI_QUEUE info): 0, handled: yes, value 4242, SI_QUEUE: yes',
-      'pidfd_send_signal(/proc/<pid> fd, SIGUSR1): 0, handled: yes',
-      'pidfd_send_signal(a regular file): EBADF',
-      '  handled by the process: yes',
-    ]);
-  },
-});
+exitsWithLines('pidfd', [
+  'pidfd_open(child): ok, close-on-exec: yes',
+  'poll while it runs: not readable',
+  'poll after: readable',
+  'waitid(P_PIDFD): 0, pid is the child: yes, CLD_KILLED: yes, by SIGTERM: yes',
+  'pidfd_send_signal(reaped child): ESRCH',
+  'waitid(P_PIDFD): 0, CLD_EXITED: yes, status 5',
+  'pidfd_send_signal(self, SIGUSR1): 0, handled before it returned: yes, SI_USER: yes',
+  'pidfd_send_signal(self, SIGUSR1, SI_QUEUE info): 0, handled: yes, value 4242, SI_QUEUE: yes',
+  'pidfd_send_signal(/proc/<pid> fd, SIGUSR1): 0, handled: yes',
+  'pidfd_send_signal(a regular file): EBADF',
+  '  handled by the process: yes',
+]);
 
 // A program's arguments and environment are bytes (tests/payloads/execbytes.c): execve passes ones
 // that are not UTF-8, and strings of 4 KiB and 100 KB, through unchanged.
-definePayloadTests({
-  payload: 'execbytes',
-  variants: ['musl', 'glibc'],
-  native(r) {
-    assert.equal(r.status, 0, r.stderr);
-    assertHasLines(r, [
-      'argv[2]: 2 bytes, fnv 0a99c807b6f645b0, ff fe',
-      'argv[4]: 6 bytes, fnv c7e21e53fec5f531, 80 20 6c 6f 6e 65',
-      'argv[6]: 100000 bytes, fnv 4c7e79cb792f4325',
-      'env[0]: 6 bytes, fnv 2a2f3f45062c6c2c, 4b 3d 61 62 63 ff',
-    ]);
-  },
-});
+exitsWithLines('execbytes', [
+  'argv[2]: 2 bytes, fnv 0a99c807b6f645b0, ff fe',
+  'argv[4]: 6 bytes, fnv c7e21e53fec5f531, 80 20 6c 6f 6e 65',
+  'argv[6]: 100000 bytes, fnv 4c7e79cb792f4325',
+  'env[0]: 6 bytes, fnv 2a2f3f45062c6c2c, 4b 3d 61 62 63 ff',
+]);
 
 // Giving up root (setgroups, setgid, setuid): then execve, and fork then execve, still work under km
 // (the new VMs need /dev/kvm, which only root may open here: km keeps the device open and hands it
