@@ -2,7 +2,11 @@
 // vfork, posix_spawn, execve inside the same km (ELF and #! scripts), and wait4/waitid/SIGCHLD
 // between them. The payload runs natively and under km with the same output and exit status.
 import assert from 'node:assert/strict';
-import { DYNAMIC_VARIANTS, VARIANTS } from './lib/build.js';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { buildPayload, DYNAMIC_VARIANTS, VARIANTS } from './lib/build.js';
+import { requireKvm } from './lib/kvm.js';
+import { kmPath } from './lib/paths.js';
 import { assertChecksPassed, assertHasLines } from './lib/checks.js';
 import { definePayloadTests } from './lib/payload.js';
 import { lines } from './lib/run.js';
@@ -110,3 +114,20 @@ for (const mode of ['setuid', 'setuid-threads']) {
     },
   });
 }
+
+// km's own command line: node decodes it as UTF-8, so arguments that are not reach the payload from
+// /proc/self/cmdline, byte for byte (given through bash, which can write such bytes)
+test('execbytes child: arguments that are not UTF-8, given to km on its command line', { timeout: 120_000 }, (t) => {
+  const exe = buildPayload('execbytes', 'musl');
+  // bash runs what follows $0 with the arguments; $'...' writes the bytes
+  const script = `exec "$@" child $'\\xff\\xfe' $'caf\\xc3\\xa9' $'\\x80 lone' plain`;
+  const run = (command: string[]) => spawnSync('/bin/bash', ['-c', script, 'bash', ...command], { encoding: 'latin1' });
+  const native = run([exe]);
+  assert.equal(native.status, 0, native.stderr);
+  const argvLines = (out: string) => out.split('\n').filter((l) => l.startsWith('argv['));
+  assert.deepEqual(argvLines(native.stdout).slice(1, 3), ['argv[2]: 2 bytes, fnv 0a99c807b6f645b0, ff fe', 'argv[3]: 5 bytes, fnv 48e8823acfa40d89, 63 61 66 c3 a9']);
+  if (!requireKvm(t)) return;
+  const km = run([kmPath, exe]);
+  assert.equal(km.status, 0, km.stderr);
+  assert.deepEqual(argvLines(km.stdout), argvLines(native.stdout));
+});

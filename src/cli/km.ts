@@ -4,7 +4,8 @@ import { delimiter } from 'node:path';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
 import type { PayloadSpec } from '../km/monitor.js';
 import { callerEnvironment } from './env.js';
-import { byteString } from '../util/bytes.js';
+import { byteString, latin1String } from '../util/bytes.js';
+import { hostReadFile } from '../host/hostcalls.js';
 
 export const EXIT_KM_FAILED = 125;
 export const EXIT_CANNOT_EXECUTE = 126;
@@ -28,6 +29,26 @@ function resolveExecutable(name: string): string {
     try { if (statSync(cand).isFile()) return cand; } catch { /* next */ }
   }
   throw new CliExit(EXIT_NOT_FOUND, `km: ${name}: No such file or directory`);
+}
+
+/**
+ * The payload's argv as byte strings (src/util/bytes.ts). node decodes its own arguments as UTF-8,
+ * turning bytes that are not into U+FFFD: then the executable and its arguments are taken from
+ * /proc/self/cmdline, where they are the last words as given (none is read otherwise).
+ */
+function payloadArgv(a: KmArgs): string[] {
+  const words = [a.executable!, ...a.payloadArgs];
+  let raw: string[] | null = null;
+  if (words.some((w) => w.includes('\ufffd'))) {
+    const b = hostReadFile('/proc/self/cmdline');
+    if (typeof b !== 'number') {
+      const all = latin1String(b).split('\0');
+      if (all.at(-1) === '') all.pop();
+      if (all.length >= words.length) raw = all.slice(all.length - words.length);
+    }
+  }
+  const bytes = raw ?? words.map(byteString);
+  return [a.argv0 !== null ? byteString(a.argv0) : bytes[0]!, ...bytes.slice(1)];
 }
 
 /** the payload's environment: byte strings (src/util/bytes.ts), as callerEnvironment gives them;
@@ -77,7 +98,7 @@ async function main(argv: string[]): Promise<void> {
   const { prepareProgram, ExecFailure } = await import('../km/program.js');
   let spec: PayloadSpec;
   try {
-    spec = prepareProgram(path, given, [a.argv0 ?? given, ...a.payloadArgs].map(byteString), env);
+    spec = prepareProgram(path, given, payloadArgv(a), env);
   } catch (e) {
     if (e instanceof ExecFailure) throw new CliExit(e.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, `km: ${e.message}`);
     throw e;
