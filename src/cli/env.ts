@@ -8,14 +8,22 @@ import { latin1String } from '../util/bytes.js';
 export const CA_VAR = 'NODE_EXTRA_CA_CERTS';
 export const CA_CARRIER = 'KM_EXTRA_CA_CERTS';
 
+/** The NUL-separated strings of /proc/self/<name> (cmdline, environ) as byte strings
+ * (src/util/bytes.ts): what this process was started with, whatever its encoding; null if unreadable. */
+export function procSelfStrings(name: 'cmdline' | 'environ'): string[] | null {
+  const raw = hostReadFile(`/proc/self/${name}`);
+  if (typeof raw === 'number') return null;
+  const all = latin1String(raw).split('\0');
+  if (all.at(-1) === '') all.pop();
+  return all;
+}
+
 /** name=value pairs, in order, of the environment this process was started with (its exec block) */
 function initialEnvironment(): [string, string][] {
-  const raw = hostReadFile('/proc/self/environ');
-  if (typeof raw === 'number') return Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined);
-  // byte strings (src/util/bytes.ts): the payload gets the bytes, whatever their encoding
-  const block = latin1String(raw);
+  const block = procSelfStrings('environ');
+  if (block === null) return Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined);
   const out: [string, string][] = [];
-  for (const kv of block.split('\0')) {
+  for (const kv of block) {
     const i = kv.indexOf('=');
     if (i > 0) out.push([kv.slice(0, i), kv.slice(i + 1)]);
   }

@@ -3,9 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { parseKmArgs, USAGE, UsageError, type KmArgs } from './args.js';
 import type { PayloadSpec } from '../km/monitor.js';
-import { callerEnvironment } from './env.js';
-import { byteString, latin1String } from '../util/bytes.js';
-import { hostReadFile } from '../host/hostcalls.js';
+import { callerEnvironment, procSelfStrings } from './env.js';
+import { byteString } from '../util/bytes.js';
 
 export const EXIT_KM_FAILED = 125;
 export const EXIT_CANNOT_EXECUTE = 126;
@@ -40,12 +39,8 @@ function payloadArgv(a: KmArgs): string[] {
   const words = [a.executable!, ...a.payloadArgs];
   let raw: string[] | null = null;
   if (words.some((w) => w.includes('\ufffd'))) {
-    const b = hostReadFile('/proc/self/cmdline');
-    if (typeof b !== 'number') {
-      const all = latin1String(b).split('\0');
-      if (all.at(-1) === '') all.pop();
-      if (all.length >= words.length) raw = all.slice(all.length - words.length);
-    }
+    const all = procSelfStrings('cmdline');
+    if (all && all.length >= words.length) raw = all.slice(all.length - words.length);
   }
   const bytes = raw ?? words.map(byteString);
   return [a.argv0 !== null ? byteString(a.argv0) : bytes[0]!, ...bytes.slice(1)];

@@ -150,7 +150,6 @@ export function forkProcess(p: Process, stack: number, ctid: number, setChildTid
   return { pid, wait: new HostCall(SYS.read, [pipe[0]!, addressOf(byte), 1], () => { sys(SYS.close, pipe[0]!); return pid; }, byte) };
 }
 
-/** the write end of the vfork pipe in a vfork child (-1: none, or released) */
 /** /proc/self/pagemap, opened once and kept: a process that changed its credentials is no longer
  * "dumpable", and its pagemap (mode 0400, then owned by root) cannot be opened again */
 let pagemapFd = -1;
@@ -159,6 +158,7 @@ export function openPagemap(): number {
   return pagemapFd;
 }
 
+/** the write end of the vfork pipe in a vfork child (-1: none, or released) */
 let vforkFd = -1;
 
 /** A vfork child has exec'd a new program (or is ending): its parent may run again. */
@@ -201,7 +201,7 @@ function fillFromImage(mem: GuestMemory, image: number, start: number, end: numb
   return 0;
 }
 
-/** Builds the forked child from the state the parent left in `fds` ("stateFd,imageFd"). */
+/** Builds the forked child from what the parent left in the descriptors of `fdsSpec` (FORK_ENV). */
 export function startForkedChild(fdsSpec: string, logFd: number): { proc: Process; main: Thread } {
   const [stateFd, image, kvmFd, vfork] = fdsSpec.split(',').map(Number) as [number, number, number, number | undefined];
   sys(SYS.fcntl, kvmFd, F_SETFD, FD_CLOEXEC);

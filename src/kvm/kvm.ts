@@ -116,10 +116,7 @@ export class Kvm {
     return new Vm(this, fd);
   }
 
-  close(): void {
-    hostClose(this.fd);
-    if (device === this) device = null;
-  }
+  // no close: the device stays open for the life of the process (see `device`)
 }
 
 export class Vm {

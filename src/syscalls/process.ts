@@ -10,6 +10,7 @@ import { HostCall } from '../km/thread.js';
 import { openPagemap } from '../km/fork.js';
 import { int, uint, type Args, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, faultingHostPtr } from './args.js';
+import { latin1Bytes, latin1String } from '../util/bytes.js';
 
 /** Changes the monitor's credentials for all of its threads; /proc/self/pagemap is opened first
  * (fork reads it; see openPagemap) */
@@ -20,7 +21,6 @@ function setCredentials(nr: number, a0: number, a1?: number, a2?: number): numbe
 
 /** setgroups' limit on the list (Linux's NGROUPS_MAX) */
 const NGROUPS_MAX = 65536;
-import { latin1Bytes, latin1String } from '../util/bytes.js';
 
 export const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004, GET_CPUID: 0x1011, SET_CPUID: 0x1012 } as const;
 const UTSNAME_FIELD = 65;

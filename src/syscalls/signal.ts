@@ -13,6 +13,7 @@ import { int, type SyscallDef } from './types.js';
 import { EFAULT, EINVAL, readTimespecNs } from './args.js';
 import { monitorNow } from '../host/clock.js';
 import { hostProcText, hostReadlink } from '../km/procfiles.js';
+import { isOwnTask } from './process.js';
 
 const SIGSET_SIZE = 8;
 const SI_USER = 0, SI_TKILL = -6;
@@ -221,7 +222,7 @@ export const signalSyscalls: SyscallDef[] = [
     if (sig < 0 || sig > NSIG) return EINVAL;
     // a thread id of the payload names its process, as on Linux (thread ids are the monitor's own
     // numbers: the host would take them for other processes)
-    if (pid === 0 || pid === p.pid || pid === -1 || p.threads.has(pid)) return sendSignal(p, 'process', sig, userInfo(p, SI_USER));
+    if (pid === -1 || isOwnTask(p, pid)) return sendSignal(p, 'process', sig, userInfo(p, SI_USER));
     return sys(SYS.kill, pid, sig);
   }, notes: 'to itself (or one of its thread ids): process-directed, default actions as Linux; other pids: host kill' },
   { name: 'pidfd_send_signal', status: 'partial', args: ['fd', 'signal', 'ptr', 'hex'], handler: (p, a) => pidfdSendSignal(p, int(a[0]!), int(a[1]!), a[2]!, int(a[3]!)),
